@@ -1,0 +1,330 @@
+"""The interaction log form: validation and normalisation only."""
+
+import datetime as dt
+import re
+import uuid
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from logs_app.models import InteractionLog, RoleFunction, Technique, Topic
+from logs_app.timeutils import iso_week_label, local_instant, mentor_tz, parse_iso_week
+from mentors.models import Assignment, Mentor
+from participants.models import Participant
+
+# Fields that only make sense when the meeting happened; an attempt drops them.
+MEETING_ONLY_FIELDS = (
+    "techniques",
+    "topics",
+    "role_functions",
+    "co_ppm",
+    "cigarettes_per_day",
+    "stage_of_change",
+    "quit_date",
+    "nrt_in_use",
+    "weekly_goal",
+    "last_goal_outcome",
+)
+MIN_NARRATIVE_WORDS = 3
+MIN_NARRATIVE_CHARS = 15
+
+
+class ParticipantChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Participant) -> str:
+        # The assigned mentor may see the preferred name (DESIGN: participants).
+        if obj.preferred_name:
+            return f"{obj.study_id} – {obj.preferred_name}"
+        return obj.study_id
+
+
+class OptionCheckboxes(forms.ModelMultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def label_from_instance(self, obj) -> str:
+        return obj.label
+
+
+class InteractionLogForm(forms.ModelForm):
+    """One form for drafts and submissions. `submitting` switches on the full
+    rules; a draft only needs values that are well-formed."""
+
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    participant = ParticipantChoiceField(
+        queryset=Participant.objects.none(),
+        required=False,
+        label=_("Participant"),
+        empty_label=_("Choose…"),
+    )
+    techniques = OptionCheckboxes(
+        queryset=Technique.objects.none(),
+        required=False,
+        label=_("What you did together"),
+    )
+    topics = OptionCheckboxes(
+        queryset=Topic.objects.none(), required=False, label=_("What you talked about")
+    )
+    role_functions = OptionCheckboxes(
+        queryset=RoleFunction.objects.none(),
+        required=False,
+        label=_("What this contact was mostly about for you as a mentor"),
+    )
+
+    class Meta:
+        model = InteractionLog
+        fields = [
+            "participant",
+            "outcome",
+            "contact_date",
+            "start_time",
+            "duration_minutes",
+            "mode",
+            "place",
+            "techniques",
+            "topics",
+            "role_functions",
+            "co_ppm",
+            "cigarettes_per_day",
+            "stage_of_change",
+            "quit_date",
+            "nrt_in_use",
+            "last_goal_outcome",
+            "weekly_goal",
+            "narrative",
+            "reflection_feelings",
+            "reflection_concerns",
+            "discuss_in_supervision",
+            "safety_concern",
+        ]
+        widgets = {
+            "outcome": forms.RadioSelect,
+            "mode": forms.RadioSelect,
+            "contact_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "start_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "quit_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "duration_minutes": forms.NumberInput(
+                attrs={"inputmode": "numeric", "min": 1}
+            ),
+            "co_ppm": forms.NumberInput(attrs={"inputmode": "numeric", "min": 0}),
+            "cigarettes_per_day": forms.NumberInput(
+                attrs={"inputmode": "numeric", "min": 0}
+            ),
+            "weekly_goal": forms.Textarea(attrs={"rows": 2}),
+            "narrative": forms.Textarea(attrs={"rows": 5}),
+            "reflection_feelings": forms.Textarea(attrs={"rows": 3}),
+            "reflection_concerns": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {
+            "outcome": _("What happened?"),
+            "contact_date": _("Date"),
+            "start_time": _("Start time"),
+            "duration_minutes": _("How long (minutes)"),
+            "mode": _("How did you connect?"),
+            "place": _("Where"),
+            "weekly_goal": _("Goal agreed for this week"),
+            "narrative": _("Summary of the contact"),
+            "reflection_feelings": _(
+                "How did this contact affect you? What came up for you as a mentor?"
+            ),
+            "reflection_concerns": _("Any questions or concerns for your supervisor?"),
+            "discuss_in_supervision": _("I'd like to talk about this in supervision"),
+            "safety_concern": _("I have a safety concern about this participant"),
+        }
+        help_texts = {
+            "place": _("For example: coffee shop, clinic, their home. No addresses."),
+            "co_ppm": _("Breath test reading, 0–150."),
+            "cigarettes_per_day": _("What they told you, 0–120."),
+            "narrative": _(
+                "A few sentences: what you did and talked about, and how it went. "
+                "Required when you submit."
+            ),
+            "reflection_feelings": _(
+                "Optional. Only your supervisor reads this, and research staff if "
+                "you agreed to that."
+            ),
+            "reflection_concerns": _("Optional. Your supervisor reads this."),
+            "safety_concern": _(
+                "Your supervisor is told right away. If someone is in danger now, "
+                "call emergency services first."
+            ),
+        }
+
+    def __init__(
+        self,
+        *args: Any,
+        mentor: Mentor,
+        submitting: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.mentor = mentor
+        self.submitting = submitting
+        self.tz = mentor_tz(mentor)
+        self.fields["participant"].queryset = (
+            Participant.objects.filter(assignments__mentor=mentor)
+            .select_related("site")
+            .distinct()
+            .order_by("study_id")
+        )
+        for name, model in (
+            ("techniques", Technique),
+            ("topics", Topic),
+            ("role_functions", RoleFunction),
+        ):
+            # Retired options stay selectable on logs that already use them.
+            current = Q(logs=self.instance) if self.instance.pk else Q(pk__in=[])
+            self.fields[name].queryset = model.objects.filter(
+                Q(is_active=True) | current
+            ).distinct()
+        self.fields["outcome"].required = False
+        self.fields["mode"].required = False
+        self.fields["contact_date"].widget.attrs["max"] = (
+            timezone.now().astimezone(self.tz).date().isoformat()
+        )
+        for name in ("duration_minutes",):
+            self.fields[name].widget.attrs["max"] = 600
+        self.fields["co_ppm"].widget.attrs["max"] = 150
+        self.fields["cigarettes_per_day"].widget.attrs["max"] = 120
+        if not self.is_bound and not self.initial.get("idempotency_key"):
+            self.initial["idempotency_key"] = (
+                self.instance.idempotency_key if self.instance.pk else uuid.uuid4()
+            )
+        if self.instance.pk and "version" not in self.initial:
+            self.initial["version"] = self.instance.version
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    # --- field rules -----------------------------------------------------------
+    def clean_duration_minutes(self) -> int | None:
+        value = self.cleaned_data.get("duration_minutes")
+        if value is not None and not 1 <= value <= 600:
+            raise forms.ValidationError(_("Enter a length between 1 and 600 minutes."))
+        return value
+
+    def clean_co_ppm(self) -> int | None:
+        value = self.cleaned_data.get("co_ppm")
+        if value is not None and not 0 <= value <= 150:
+            raise forms.ValidationError(_("A CO reading is between 0 and 150 ppm."))
+        return value
+
+    def clean_cigarettes_per_day(self) -> int | None:
+        value = self.cleaned_data.get("cigarettes_per_day")
+        if value is not None and not 0 <= value <= 120:
+            raise forms.ValidationError(_("Enter a number between 0 and 120."))
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        participant: Participant | None = data.get("participant")
+        day: dt.date | None = data.get("contact_date")
+        start: dt.time | None = data.get("start_time")
+        tz = participant.site.tzinfo if participant else self.tz
+        now = timezone.now()
+
+        if day is not None:
+            if day > now.astimezone(tz).date():
+                self.add_error("contact_date", _("The date can't be in the future."))
+            elif start is not None and local_instant(day, start, tz) > now:
+                self.add_error(
+                    "start_time", _("The start time can't be in the future.")
+                )
+            elif participant is not None:
+                self._check_assignment(participant, day)
+
+        if not data.get("outcome"):
+            data["outcome"] = InteractionLog.Outcome.MET
+        if self.submitting:
+            self._check_complete(data)
+        return data
+
+    def _check_assignment(self, participant: Participant, day: dt.date) -> None:
+        assignments = list(
+            Assignment.objects.filter(mentor=self.mentor, participant=participant)
+        )
+        if any(assignment.covers(day) for assignment in assignments):
+            return
+        periods = ", ".join(
+            f"{a.start_date:%d %b %Y} – "
+            + (f"{a.end_date:%d %b %Y}" if a.end_date else str(_("ongoing")))
+            for a in sorted(assignments, key=lambda a: a.start_date)
+        )
+        self.add_error(
+            "contact_date",
+            _("%(who)s was not assigned to you on this date (assigned: %(periods)s).")
+            % {"who": participant.study_id, "periods": periods},
+        )
+
+    def _check_complete(self, data: dict[str, Any]) -> None:
+        required = ["participant", "contact_date", "mode"]
+        is_attempt = data.get("outcome") in InteractionLog.ATTEMPT_OUTCOMES
+        if not is_attempt:
+            required += ["start_time", "duration_minutes", "narrative"]
+        for name in required:
+            if name not in self.errors and data.get(name) in (None, ""):
+                self.add_error(name, _("Please fill this in to submit."))
+        narrative = (data.get("narrative") or "").strip()
+        if not is_attempt and narrative and "narrative" not in self.errors:
+            words = re.findall(r"\w+", narrative)
+            if len(words) < MIN_NARRATIVE_WORDS or len(narrative) < MIN_NARRATIVE_CHARS:
+                self.add_error(
+                    "narrative",
+                    _("Write at least a sentence about what happened."),
+                )
+        if is_attempt:
+            for name in MEETING_ONLY_FIELDS:
+                field = self.fields[name]
+                data[name] = (
+                    []
+                    if isinstance(field, forms.ModelMultipleChoiceField)
+                    else (
+                        None
+                        if name in {"co_ppm", "cigarettes_per_day", "quit_date"}
+                        else ""
+                    )
+                )
+
+
+class WeekField(forms.CharField):
+    """An ISO week as the browser's week input sends it ('2026-W47')."""
+
+    def to_python(self, value: Any) -> tuple[dt.date, dt.date] | None:
+        value = super().to_python(value)
+        if not value:
+            return None
+        bounds = parse_iso_week(value)
+        if bounds is None:
+            raise forms.ValidationError(_("Enter a week like 2026-W47."))
+        return bounds
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, tuple):
+            return iso_week_label(value[0])
+        return value
+
+
+class LogFilterForm(forms.Form):
+    participant = ParticipantChoiceField(
+        queryset=Participant.objects.none(), required=False, empty_label=_("Everyone")
+    )
+    week = WeekField(
+        required=False,
+        label=_("Week"),
+        widget=forms.TextInput(attrs={"type": "week", "placeholder": "2026-W47"}),
+    )
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", _("Any status")), *InteractionLog.Status.choices],
+    )
+
+    def __init__(self, *args: Any, participants, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["participant"].queryset = participants
+        # Preferred names only on the mentor's own form; filters show study IDs.
+        self.fields["participant"].label_from_instance = lambda obj: obj.study_id
+        self.fields["participant"].label = _("Participant")
+        self.fields["status"].label = _("Status")

@@ -1,0 +1,45 @@
+"""Fetch-and-authorise helpers: every view loads logs through these (AZ-2)."""
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+
+from logs_app.models import InteractionLog
+from mentors.models import Mentor
+
+
+def get_log_for_user(user, pk: int) -> InteractionLog:
+    """The log if `user` may read it; 404 otherwise, so IDs cannot be probed."""
+    return get_object_or_404(
+        InteractionLog.objects.visible_to(user).select_related(
+            "participant__site", "mentor__user"
+        ),
+        pk=pk,
+    )
+
+
+def get_log_for_edit(user, pk: int) -> InteractionLog:
+    """The log if `user` wrote it and it is still editable. 404 when the user may
+    not see it; 403 when they may see it but not change it (a supervisor, or a
+    log already reviewed or voided)."""
+    log = get_log_for_user(user, pk)
+    if log.mentor.user_id != user.pk:
+        raise PermissionDenied(_("Only the mentor who wrote a log can change it."))
+    if not log.is_editable_status:
+        raise PermissionDenied(
+            _("This log has been reviewed or voided and is locked for changes.")
+        )
+    return log
+
+
+def get_mentor_for_filing(user) -> Mentor:
+    """The user's active mentor profile; 403 for anyone who does not file logs."""
+    mentor = (
+        Mentor.objects.visible_to(user)
+        .filter(user=user, is_active=True)
+        .prefetch_related("sites")
+        .first()
+    )
+    if mentor is None:
+        raise PermissionDenied(_("Only active peer mentors file interaction logs."))
+    return mentor

@@ -1,0 +1,284 @@
+"""Writes to interaction logs. Every change goes through here so that history,
+optimistic locking and idempotency cannot be skipped."""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from logs_app.models import AuditEvent, InteractionLog, LogAutosave, LogRevision
+from logs_app.timeutils import local_instant
+from mentors.models import Mentor
+
+# Fields copied from a validated form onto the log, and tracked in history.
+SCALAR_FIELDS = (
+    "participant",
+    "contact_date",
+    "start_time",
+    "duration_minutes",
+    "mode",
+    "place",
+    "outcome",
+    "co_ppm",
+    "cigarettes_per_day",
+    "stage_of_change",
+    "quit_date",
+    "nrt_in_use",
+    "weekly_goal",
+    "last_goal_outcome",
+    "narrative",
+    "reflection_feelings",
+    "reflection_concerns",
+    "discuss_in_supervision",
+    "safety_concern",
+)
+M2M_FIELDS = ("techniques", "topics", "role_functions")
+TRACKED_FIELDS = SCALAR_FIELDS + M2M_FIELDS + ("status",)
+
+
+class LogConflict(Exception):
+    """Someone saved the log after this form was opened (REL-2)."""
+
+    def __init__(self, log: InteractionLog) -> None:
+        super().__init__("stale version")
+        self.log = log
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    log: InteractionLog
+    created: bool
+    replayed: bool  # a repeated submit of a form already filed (REL-3)
+    changed: bool
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if hasattr(value, "pk"):
+        return str(value)
+    return value
+
+
+def log_snapshot(log: InteractionLog) -> dict[str, Any]:
+    """Tracked values of a saved log as JSON-ready data (option lists as codes)."""
+    data = {name: _plain(getattr(log, name)) for name in SCALAR_FIELDS}
+    data["status"] = log.status
+    if log.pk:
+        for name in M2M_FIELDS:
+            data[name] = sorted(option.code for option in getattr(log, name).all())
+    else:
+        data.update(dict.fromkeys(M2M_FIELDS, []))
+    return data
+
+
+def _field_value(name: str, value: Any) -> Any:
+    """None from a form means "empty": the field's own empty value."""
+    field = InteractionLog._meta.get_field(name)
+    if value is None and not field.null:
+        return field.get_default()
+    return value
+
+
+def values_snapshot(values: dict[str, Any], status: str) -> dict[str, Any]:
+    """Form values in the shape of `log_snapshot`, to compare the two."""
+    data = {
+        name: _plain(_field_value(name, values.get(name))) for name in SCALAR_FIELDS
+    }
+    data["status"] = status
+    for name in M2M_FIELDS:
+        data[name] = sorted(option.code for option in values.get(name) or [])
+    return data
+
+
+def snapshot_diff(
+    before: dict[str, Any], after: dict[str, Any]
+) -> dict[str, list[Any]]:
+    return {
+        name: [before.get(name), after.get(name)]
+        for name in TRACKED_FIELDS
+        if before.get(name) != after.get(name)
+    }
+
+
+def log_save(
+    *,
+    actor,
+    mentor: Mentor,
+    values: dict[str, Any],
+    idempotency_key: uuid.UUID,
+    log: InteractionLog | None,
+    expected_version: int | None,
+    submit: bool,
+    now: dt.datetime | None = None,
+) -> SaveResult:
+    """Create or update a log from validated `values` and record the change.
+
+    - `log` None: creates a draft keyed by `idempotency_key`, or finds the log an
+      earlier request (an autosave or the first of a double submit) made with it.
+    - `expected_version`: the version the form was opened at. A different stored
+      version with different content raises LogConflict; the same content is a
+      harmless repeat and changes nothing.
+    - `submit`: file it (draft/returned → submitted); filed logs stay filed.
+    Edits of filed logs keep the previous values in LogRevision."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        created = False
+        if log is None:
+            log = (
+                InteractionLog.objects.select_for_update()
+                .filter(idempotency_key=idempotency_key, mentor=mentor)
+                .first()
+            )
+            if log is None:
+                if InteractionLog.objects.filter(
+                    idempotency_key=idempotency_key
+                ).exists():
+                    raise ValidationError(
+                        _("This form has expired. Please open a new one.")
+                    )
+                log = InteractionLog(mentor=mentor, idempotency_key=idempotency_key)
+                created = True
+            elif log.status != InteractionLog.Status.DRAFT and submit:
+                return SaveResult(log=log, created=False, replayed=True, changed=False)
+        else:
+            log = InteractionLog.objects.select_for_update().get(pk=log.pk)
+
+        if not created and not log.is_editable_status:
+            raise ValidationError(
+                _("This log is locked: it has been reviewed or voided.")
+            )
+
+        before = log_snapshot(log)
+        filed_before = log.status != InteractionLog.Status.DRAFT
+        if submit or filed_before:
+            status = InteractionLog.Status.SUBMITTED
+        else:
+            status = InteractionLog.Status.DRAFT
+        wanted = values_snapshot(values, status)
+        changes = snapshot_diff(before, wanted)
+        if not created and not changes:
+            return SaveResult(log=log, created=False, replayed=False, changed=False)
+        if (
+            not created
+            and expected_version is not None
+            and log.version != expected_version
+        ):
+            raise LogConflict(log)
+
+        for name in SCALAR_FIELDS:
+            setattr(log, name, _field_value(name, values.get(name)))
+        if log.outcome == "":
+            log.outcome = InteractionLog.Outcome.MET
+        log.status = status
+        if status == InteractionLog.Status.SUBMITTED and (
+            not filed_before or log.submitted_at is None
+        ):
+            log.submitted_at = now
+        if log.contact_date and log.participant_id:
+            log.occurred_at = local_instant(
+                log.contact_date, log.start_time, log.participant.site.tzinfo
+            )
+        else:
+            log.occurred_at = None
+        if not created:
+            log.version += 1
+        try:
+            with transaction.atomic():
+                log.save()
+        except IntegrityError:
+            if not created:
+                raise
+            # Two requests with one key raced past the lookup: the other one won.
+            existing = InteractionLog.objects.filter(
+                idempotency_key=idempotency_key, mentor=mentor
+            ).first()
+            if existing is None:
+                raise
+            return SaveResult(log=existing, created=False, replayed=True, changed=False)
+        for name in M2M_FIELDS:
+            getattr(log, name).set(values.get(name) or [])
+
+        if created:
+            action = (
+                LogRevision.Action.SUBMITTED if submit else LogRevision.Action.CREATED
+            )
+        elif not filed_before and status == InteractionLog.Status.SUBMITTED:
+            action = LogRevision.Action.SUBMITTED
+        else:
+            action = LogRevision.Action.EDITED
+        # Draft autosaves are work in progress: history starts when a log is
+        # created and records every change from its first submission on.
+        if created or filed_before or action == LogRevision.Action.SUBMITTED:
+            LogRevision.objects.create(
+                log=log,
+                version=log.version,
+                action=action,
+                actor=actor,
+                at=now,
+                changes=snapshot_diff(before, log_snapshot(log))
+                if not created
+                else changes,
+            )
+        LogAutosave.objects.filter(log=log, user=actor).delete()
+    return SaveResult(log=log, created=created, replayed=False, changed=True)
+
+
+def log_autosave_filed(
+    *,
+    actor,
+    log: InteractionLog,
+    data: dict[str, list[str]],
+    now: dt.datetime | None = None,
+) -> LogAutosave:
+    """Keep what the author is typing into a filed log, without changing the log
+    or its history until they save (REL-1)."""
+    autosave, _created = LogAutosave.objects.update_or_create(
+        log=log,
+        user=actor,
+        defaults={
+            "data": data,
+            "base_version": log.version,
+            "saved_at": now or timezone.now(),
+        },
+    )
+    return autosave
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR only: a proxy's forwarded header is trusted in one place, by
+    # configuration, once a proxy is part of the stack.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_record(
+    *,
+    request: HttpRequest | None,
+    action: str,
+    outcome: str = "ok",
+    obj: Any = None,
+    details: dict[str, Any] | None = None,
+    actor=None,
+) -> AuditEvent:
+    """Append one audit event. Details must never contain narrative text."""
+    user = actor
+    if user is None and request is not None and request.user.is_authenticated:
+        user = request.user
+    return AuditEvent.objects.create(
+        at=timezone.now(),
+        actor=user,
+        action=action,
+        outcome=outcome,
+        object_type=obj._meta.model_name if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        path=request.path[:300] if request is not None else "",
+        method=request.method if request is not None else "",
+        ip=client_ip(request) if request is not None else None,
+        details=details or {},
+    )

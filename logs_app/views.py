@@ -1,0 +1,320 @@
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from logs_app import selectors
+from logs_app.forms import InteractionLogForm, LogFilterForm
+from logs_app.models import InteractionLog
+from logs_app.permissions import (
+    get_log_for_edit,
+    get_log_for_user,
+    get_mentor_for_filing,
+)
+from logs_app.services import (
+    M2M_FIELDS,
+    LogConflict,
+    audit_record,
+    log_autosave_filed,
+    log_save,
+    log_snapshot,
+    snapshot_diff,
+    values_snapshot,
+)
+from logs_app.timeutils import local_today, mentor_tz
+from mentors.models import Mentor
+from participants.roles import Role, user_roles
+
+# Narrative and reflections never reach error reports (AUD-5).
+PRIVATE_FIELDS = (
+    "narrative",
+    "reflection_feelings",
+    "reflection_concerns",
+    "weekly_goal",
+)
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    if Role.MENTOR in user_roles(request.user):
+        return redirect("my_week")
+    return redirect("log_list")
+
+
+@require_GET
+def my_week(request: HttpRequest) -> HttpResponse:
+    mentor = get_mentor_for_filing(request.user)
+    week = selectors.my_week_get(mentor=mentor)
+    return render(request, "logs_app/my_week.html", {"week": week, "mentor": mentor})
+
+
+@require_GET
+def log_list(request: HttpRequest) -> HttpResponse:
+    filters = LogFilterForm(
+        request.GET, participants=selectors.log_filter_participants(user=request.user)
+    )
+    cleaned = filters.cleaned_data if filters.is_valid() else {}
+    logs = selectors.log_list(
+        user=request.user,
+        participant=cleaned.get("participant"),
+        week=cleaned.get("week"),
+        status=cleaned.get("status"),
+    )
+    page = Paginator(logs, settings.PEERLOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "logs_app/interactionlog_list.html",
+        {"page": page, "filters": filters, "query": query.urlencode()},
+    )
+
+
+@require_GET
+def log_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    log = get_log_for_user(request.user, pk)
+    audit_record(request=request, action="log.view", obj=log)
+    is_author = log.mentor.user_id == request.user.pk
+    context = selectors.log_detail_get(log=log)
+    context.update(
+        log=log,
+        can_edit=is_author and log.is_editable_status,
+        show_preferred_name=is_author or log.mentor.supervisor_id == request.user.pk,
+    )
+    return render(request, "logs_app/interactionlog_detail.html", context)
+
+
+@sensitive_post_parameters(*PRIVATE_FIELDS)
+@require_http_methods(["GET", "POST"])
+def log_create(request: HttpRequest) -> HttpResponse:
+    mentor = get_mentor_for_filing(request.user)
+    if request.method == "POST":
+        return _save(request, mentor=mentor, log=None)
+    initial: dict[str, Any] = {
+        "contact_date": local_today(mentor_tz(mentor)),
+        "outcome": InteractionLog.Outcome.MET,
+    }
+    if request.GET.get("participant", "").isdigit():
+        initial["participant"] = int(request.GET["participant"])
+    form = InteractionLogForm(mentor=mentor, initial=initial)
+    return _render_form(request, form, log=None)
+
+
+@sensitive_post_parameters(*PRIVATE_FIELDS)
+@require_http_methods(["GET", "POST"])
+def log_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    log = get_log_for_edit(request.user, pk)
+    if request.method == "POST":
+        return _save(request, mentor=log.mentor, log=log)
+    restored = log.autosaves.filter(
+        user=request.user, saved_at__gt=log.updated_at
+    ).first()
+    if restored is None:
+        form = InteractionLogForm(instance=log, mentor=log.mentor)
+        return _render_form(request, form, log=log)
+    data = QueryDict(mutable=True)
+    for key, values in restored.data.items():
+        data.setlist(key, values)
+    data["version"] = str(log.version)
+    form = InteractionLogForm(data, instance=log, mentor=log.mentor, submitting=True)
+    saved_at = date_format(timezone.localtime(restored.saved_at), "DATETIME_FORMAT")
+    messages.info(
+        request,
+        _("We brought back changes you typed at %(time)s. They are not saved yet.")
+        % {"time": saved_at},
+    )
+    return _render_form(request, form, log=log)
+
+
+@sensitive_post_parameters(*PRIVATE_FIELDS)
+@require_POST
+def log_autosave(request: HttpRequest, pk: int | None = None) -> JsonResponse:
+    """Save what is typed so far (REL-1). Drafts save into the log itself (the
+    fields that are well-formed so far); filed logs keep the typing aside."""
+    if pk is None:
+        log, mentor = None, get_mentor_for_filing(request.user)
+    else:
+        log = get_log_for_edit(request.user, pk)
+        mentor = log.mentor
+    if log is not None and log.status != InteractionLog.Status.DRAFT:
+        data = {
+            k: request.POST.getlist(k)
+            for k in request.POST
+            if k != "csrfmiddlewaretoken"
+        }
+        saved = log_autosave_filed(actor=request.user, log=log, data=data)
+        return JsonResponse(
+            {
+                "status": "saved",
+                "version": log.version,
+                "saved_at": saved.saved_at.isoformat(),
+            }
+        )
+    form = InteractionLogForm(request.POST, instance=log, mentor=mentor)
+    form.is_valid()
+    key = form.cleaned_data.get("idempotency_key")
+    if key is None:
+        return JsonResponse(
+            {"status": "invalid", "message": _("Reload the page.")}, status=400
+        )
+    values = _draft_values(form, log, mentor)
+    try:
+        result = log_save(
+            actor=request.user,
+            mentor=mentor,
+            values=values,
+            idempotency_key=key,
+            log=log,
+            expected_version=form.cleaned_data.get("version"),
+            submit=False,
+        )
+    except LogConflict as exc:
+        message = _(
+            "This log was changed somewhere else. Reload to see the latest version."
+        )
+        return JsonResponse(
+            {"status": "conflict", "version": exc.log.version, "message": message},
+            status=409,
+        )
+    except ValidationError as exc:
+        return JsonResponse(
+            {"status": "invalid", "message": " ".join(exc.messages)}, status=400
+        )
+    if result.replayed:
+        # The form was submitted in another request meanwhile: nothing to keep.
+        return JsonResponse({"status": "filed", "version": result.log.version})
+    return JsonResponse(
+        {
+            "status": "saved",
+            "log": result.log.pk,
+            "version": result.log.version,
+            "saved_at": result.log.updated_at.isoformat(),
+            "edit_url": reverse("log_edit", args=[result.log.pk]),
+            "autosave_url": reverse("log_autosave", args=[result.log.pk]),
+        }
+    )
+
+
+def _draft_values(
+    form: InteractionLogForm, log: InteractionLog | None, mentor: Mentor
+) -> dict[str, Any]:
+    """Well-formed values from the form; a field with an error keeps what is
+    stored (nothing, on a new draft) until the mentor corrects it."""
+    values = dict(form.cleaned_data)
+    for name in form.errors:
+        if log is None:
+            values.pop(name, None)
+        elif name in M2M_FIELDS:
+            values[name] = list(getattr(log, name).all())
+        elif hasattr(log, name):
+            values[name] = getattr(log, name)
+    return values
+
+
+def _save(
+    request: HttpRequest, *, mentor: Mentor, log: InteractionLog | None
+) -> HttpResponse:
+    filed = log is not None and log.status != InteractionLog.Status.DRAFT
+    submitting = filed or request.POST.get("action") == "submit"
+    form = InteractionLogForm(
+        request.POST, instance=log, mentor=mentor, submitting=submitting
+    )
+    if not form.is_valid():
+        messages.error(request, _("Please check the fields marked below."))
+        return _render_form(request, form, log=log, status=400)
+    try:
+        result = log_save(
+            actor=request.user,
+            mentor=mentor,
+            values=form.cleaned_data,
+            idempotency_key=form.cleaned_data["idempotency_key"],
+            log=log,
+            expected_version=form.cleaned_data.get("version"),
+            submit=submitting,
+        )
+    except LogConflict as exc:
+        return _render_conflict(request, form, stored=exc.log)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return _render_form(request, form, log=log, status=400)
+    saved = result.log
+    if result.replayed:
+        messages.info(
+            request, _("This log was already submitted. Nothing was filed twice.")
+        )
+    elif saved.status == InteractionLog.Status.DRAFT:
+        messages.success(
+            request, _("Draft saved. You can finish it later from My week.")
+        )
+        return redirect("log_edit", pk=saved.pk)
+    elif filed:
+        messages.success(
+            request, _("Changes saved. The earlier version is kept in the history.")
+        )
+    else:
+        messages.success(request, _("Thank you. Your log is submitted."))
+    return redirect("log_detail", pk=saved.pk)
+
+
+def _render_conflict(
+    request: HttpRequest, form: InteractionLogForm, *, stored: InteractionLog
+) -> HttpResponse:
+    """Someone saved first (REL-2). The user's typing stays on screen, the fields
+    that differ are named, and the form now carries the stored version, so saving
+    again knowingly keeps the user's text."""
+    data = request.POST.copy()
+    data["version"] = str(stored.version)
+    retry = InteractionLogForm(
+        data, instance=stored, mentor=stored.mentor, submitting=form.submitting
+    )
+    retry.is_valid()
+    differ = snapshot_diff(
+        log_snapshot(stored), values_snapshot(form.cleaned_data, stored.status)
+    )
+    labels = [str(retry.fields[name].label) for name in differ if name in retry.fields]
+    messages.warning(
+        request,
+        _(
+            "This log was saved somewhere else at %(time)s, after you opened it. Your "
+            "changes are below and are not saved yet. Check them, then save again to "
+            "keep yours."
+        )
+        % {"time": date_format(timezone.localtime(stored.updated_at), "TIME_FORMAT")},
+    )
+    return _render_form(request, retry, log=stored, status=409, conflict_fields=labels)
+
+
+def _render_form(
+    request: HttpRequest,
+    form: InteractionLogForm,
+    *,
+    log: InteractionLog | None,
+    status: int = 200,
+    conflict_fields: list[str] | None = None,
+) -> HttpResponse:
+    autosave_url = (
+        reverse("log_autosave", args=[log.pk]) if log else reverse("log_autosave_new")
+    )
+    return render(
+        request,
+        "logs_app/interactionlog_form.html",
+        {
+            "form": form,
+            "log": log,
+            "is_filed": log is not None and log.status != InteractionLog.Status.DRAFT,
+            "autosave_url": autosave_url,
+            "autosave_interval": settings.PEERLOG_AUTOSAVE_INTERVAL_MS,
+            "conflict_fields": conflict_fields or [],
+        },
+        status=status,
+    )

@@ -1,0 +1,125 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from participants.models import Participant, Site
+from participants.roles import Role, user_roles
+
+
+class MentorQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "MentorQuerySet":
+        """Mentor profiles `user` may see: their own, the ones they supervise, or
+        those working at a research staff member's granted sites."""
+        roles = user_roles(user)
+        if Role.ADMIN in roles:
+            return self.all()
+        scope = Q(pk__in=[])
+        if Role.MENTOR in roles:
+            scope |= Q(user=user)
+        if Role.SUPERVISOR in roles:
+            scope |= Q(supervisor=user)
+        if Role.RESEARCH in roles:
+            scope |= Q(
+                pk__in=self.model.objects.filter(
+                    sites__access_grants__user=user
+                ).values("pk")
+            )
+        return self.filter(scope)
+
+
+class Mentor(models.Model):
+    """A peer mentor's profile. The login is Django's User."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="mentor_profile",
+    )
+    sites = models.ManyToManyField(
+        Site, related_name="mentors", verbose_name=_("sites")
+    )
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("supervisor"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="supervised_mentors",
+        limit_choices_to={"groups__name": Role.SUPERVISOR.value},
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    reflections_consent_at = models.DateTimeField(
+        _("consented to research use of reflections on"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Reflections carry the mentor's own lived experience: they are exported "
+            "for research only when this is set."
+        ),
+    )
+
+    objects = MentorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["user__first_name", "user__last_name", "user__username"]
+        verbose_name = _("mentor")
+        verbose_name_plural = _("mentors")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(supervisor=F("user")), name="mentor_not_own_supervisor"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "AssignmentQuerySet":
+        return self.filter(mentor__in=Mentor.objects.visible_to(user))
+
+    def active_on(self, day) -> "AssignmentQuerySet":
+        return self.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=day), start_date__lte=day
+        )
+
+
+class Assignment(models.Model):
+    """A mentor is assigned to a participant from start_date to end_date
+    (inclusive; open-ended when end_date is empty)."""
+
+    mentor = models.ForeignKey(
+        Mentor, on_delete=models.PROTECT, related_name="assignments"
+    )
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="assignments"
+    )
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_date"]
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="assignment_dates_ordered",
+            ),
+            models.UniqueConstraint(
+                fields=["mentor", "participant", "start_date"],
+                name="assignment_unique_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["mentor", "start_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.mentor} → {self.participant}"
+
+    def covers(self, day) -> bool:
+        return self.start_date <= day and (
+            self.end_date is None or day <= self.end_date
+        )

@@ -1,0 +1,46 @@
+from django.contrib import admin
+
+from participants.models import Cohort, Participant, Site, SiteAccess
+
+
+class CohortInline(admin.TabularInline):
+    model = Cohort
+    extra = 0
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "time_zone", "lead"]
+    search_fields = ["name", "code"]
+    inlines = [CohortInline]
+    autocomplete_fields = ["lead"]
+
+
+@admin.register(Cohort)
+class CohortAdmin(admin.ModelAdmin):
+    list_display = ["name", "site", "start_date", "end_date"]
+    list_filter = ["site"]
+    list_select_related = ["site"]
+
+
+@admin.register(Participant)
+class ParticipantAdmin(admin.ModelAdmin):
+    list_display = [
+        "study_id",
+        "site",
+        "cohort",
+        "status",
+        "enrolled_on",
+        "has_research_consent",
+    ]
+    list_filter = ["site", "status", "has_research_consent"]
+    list_select_related = ["site", "cohort__site"]
+    search_fields = ["study_id"]
+
+
+@admin.register(SiteAccess)
+class SiteAccessAdmin(admin.ModelAdmin):
+    list_display = ["user", "site"]
+    list_filter = ["site"]
+    list_select_related = ["user", "site"]
+    autocomplete_fields = ["user"]

@@ -1,0 +1,187 @@
+import zoneinfo
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from participants.roles import Role, user_roles
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("%(value)s is not a known time zone."), params={"value": value}
+        )
+
+
+class Site(models.Model):
+    """A place where the program runs. Weeks and dates are in its time zone."""
+
+    name = models.CharField(_("name"), max_length=120)
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
+    )
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("site lead"),
+        help_text=_("Receives escalations for this site."),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="led_sites",
+    )
+    safety_backup_email = models.EmailField(
+        _("safety backup contact"),
+        blank=True,
+        help_text=_("Also alerted when a mentor raises a safety concern."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Cohort(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="cohorts")
+    name = models.CharField(_("name"), max_length=120)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["site__name", "start_date"]
+        verbose_name = _("cohort")
+        verbose_name_plural = _("cohorts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "name"], name="cohort_unique_name_per_site"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="cohort_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site.code} · {self.name}"
+
+
+class SiteAccess(models.Model):
+    """Grants a supervisor or research staff member access to one site's data.
+
+    Fails closed: staff without a row here see nothing (AZ-3)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="site_access"
+    )
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, related_name="access_grants"
+    )
+
+    class Meta:
+        verbose_name = _("site access")
+        verbose_name_plural = _("site access")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "site"], name="site_access_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.site.code}"
+
+
+class ParticipantQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ParticipantQuerySet":
+        """Participants `user` may know exist.
+
+        Admins: all. Mentors: those ever assigned to them. Supervisors: those
+        assigned to mentors they supervise. Research staff: their granted sites.
+        Anyone else: none. Assignments are reached by reverse lookup, so this app
+        does not import `mentors`."""
+        roles = user_roles(user)
+        if Role.ADMIN in roles:
+            return self.all()
+        scope = Q(pk__in=[])
+        if Role.MENTOR in roles:
+            scope |= Q(
+                pk__in=self.model.objects.filter(assignments__mentor__user=user).values(
+                    "pk"
+                )
+            )
+        if Role.SUPERVISOR in roles:
+            scope |= Q(
+                pk__in=self.model.objects.filter(
+                    assignments__mentor__supervisor=user
+                ).values("pk")
+            )
+        if Role.RESEARCH in roles:
+            scope |= Q(site__access_grants__user=user)
+        return self.filter(scope)
+
+
+class Participant(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        COMPLETED = "completed", _("Completed")
+
+    study_id = models.CharField(
+        _("study ID"),
+        max_length=32,
+        unique=True,
+        help_text=_("Pseudonymous study identifier, e.g. NYC-0042. Never a name."),
+    )
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="participants"
+    )
+    cohort = models.ForeignKey(
+        Cohort,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="participants",
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE
+    )
+    preferred_name = models.CharField(
+        _("preferred name"),
+        max_length=80,
+        blank=True,
+        help_text=_(
+            "Optional. Shown only to the assigned mentor and their supervisor; "
+            "never exported by default."
+        ),
+    )
+    enrolled_on = models.DateField(_("enrolment date"), default=date.today)
+    quit_date = models.DateField(_("quit date"), null=True, blank=True)
+    has_research_consent = models.BooleanField(
+        _("consent covers research use"),
+        default=False,
+        help_text=_("If not, research exports leave this participant out."),
+    )
+
+    objects = ParticipantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["study_id"]
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(study_id=""), name="participant_study_id_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.study_id
