@@ -1,0 +1,130 @@
+"""The fixed cast (STYLE.md): two sites, a mentor with an assigned participant,
+another mentor, their supervisors, research staff for one site, an admin and a
+user with no role."""
+
+import datetime as dt
+import os
+
+import pytest
+from django.test import Client
+
+from participants.roles import Role
+from tests.factories import (
+    PASSWORD,
+    AssignmentFactory,
+    InteractionLogFactory,
+    MentorFactory,
+    ParticipantFactory,
+    SiteAccessFactory,
+    SiteFactory,
+    UserFactory,
+)
+
+# Mid-week at a New York site: Thursday 19 Nov 2026, 15:00 local (20:00 UTC).
+NOW = dt.datetime(2026, 11, 19, 20, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def site(db):
+    return SiteFactory(code="nyc", name="New York", time_zone="America/New_York")
+
+
+@pytest.fixture
+def other_site(db):
+    return SiteFactory(code="syd", name="Sydney", time_zone="Australia/Sydney")
+
+
+@pytest.fixture
+def supervisor(db, site):
+    user = UserFactory(username="supervisor", roles=[Role.SUPERVISOR])
+    SiteAccessFactory(user=user, site=site)
+    return user
+
+
+@pytest.fixture
+def other_supervisor(db, other_site):
+    user = UserFactory(username="other_supervisor", roles=[Role.SUPERVISOR])
+    SiteAccessFactory(user=user, site=other_site)
+    return user
+
+
+@pytest.fixture
+def mentor(db, site, supervisor):
+    return MentorFactory(user__username="mentor", sites=[site], supervisor=supervisor)
+
+
+@pytest.fixture
+def other_mentor(db, other_site, other_supervisor):
+    return MentorFactory(
+        user__username="other_mentor", sites=[other_site], supervisor=other_supervisor
+    )
+
+
+@pytest.fixture
+def participant(db, site, mentor):
+    participant = ParticipantFactory(study_id="NYC-0001", site=site, preferred_name="Jay")
+    AssignmentFactory(mentor=mentor, participant=participant, start_date=dt.date(2026, 1, 5))
+    return participant
+
+
+@pytest.fixture
+def other_participant(db, other_site, other_mentor):
+    participant = ParticipantFactory(study_id="SYD-0001", site=other_site)
+    AssignmentFactory(
+        mentor=other_mentor, participant=participant, start_date=dt.date(2026, 1, 5)
+    )
+    return participant
+
+
+@pytest.fixture
+def staff(db, site):
+    user = UserFactory(username="staff", roles=[Role.RESEARCH])
+    SiteAccessFactory(user=user, site=site)
+    return user
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", roles=[Role.ADMIN], is_staff=True)
+
+
+@pytest.fixture
+def nobody(db):
+    return UserFactory(username="nobody")
+
+
+@pytest.fixture
+def log(mentor, participant):
+    return InteractionLogFactory(mentor=mentor, participant=participant)
+
+
+@pytest.fixture
+def other_log(other_mentor, other_participant):
+    return InteractionLogFactory(mentor=other_mentor, participant=other_participant)
+
+
+def client_for(user) -> Client:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+@pytest.fixture
+def as_user():
+    return client_for
+
+
+@pytest.fixture
+def frozen_now(monkeypatch):
+    """Pin timezone.now() to NOW for code that reads the clock."""
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
+    return NOW
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str | None:
+    import shutil
+
+    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")

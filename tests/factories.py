@@ -1,0 +1,112 @@
+"""factory_boy factories for the domain. Options come from the seed migration."""
+
+import datetime as dt
+import uuid
+
+import factory
+from django.contrib.auth.models import Group, User
+
+from logs_app.models import InteractionLog
+from mentors.models import Assignment, Mentor
+from participants.models import Cohort, Participant, Site, SiteAccess
+from participants.roles import Role
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    first_name = factory.Faker("first_name")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def roles(self, create: bool, extracted: list[Role] | None, **kwargs) -> None:
+        if create and extracted:
+            self.groups.add(*Group.objects.filter(name__in=[r.value for r in extracted]))
+        if create:
+            self.save()
+
+
+class SiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Site
+
+    name = factory.Sequence(lambda n: f"Site {n}")
+    code = factory.Sequence(lambda n: f"s{n}")
+    time_zone = "America/New_York"
+
+
+class CohortFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Cohort
+
+    site = factory.SubFactory(SiteFactory)
+    name = factory.Sequence(lambda n: f"Cohort {n}")
+    start_date = dt.date(2026, 1, 5)
+
+
+class ParticipantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Participant
+
+    study_id = factory.Sequence(lambda n: f"P-{n:04d}")
+    site = factory.SubFactory(SiteFactory)
+    enrolled_on = dt.date(2026, 1, 5)
+    has_research_consent = True
+
+
+class MentorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Mentor
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory, roles=[Role.MENTOR])
+
+    @factory.post_generation
+    def sites(self, create: bool, extracted: list[Site] | None, **kwargs) -> None:
+        if create and extracted:
+            self.sites.add(*extracted)
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Assignment
+
+    mentor = factory.SubFactory(MentorFactory)
+    participant = factory.SubFactory(ParticipantFactory)
+    start_date = dt.date(2026, 1, 5)
+
+
+class SiteAccessFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SiteAccess
+
+    user = factory.SubFactory(UserFactory)
+    site = factory.SubFactory(SiteFactory)
+
+
+class InteractionLogFactory(factory.django.DjangoModelFactory):
+    """A submitted, complete log. Written directly (not through the service):
+    for fixtures only, never to test behaviour of writes."""
+
+    class Meta:
+        model = InteractionLog
+
+    mentor = factory.SubFactory(MentorFactory)
+    participant = factory.SubFactory(ParticipantFactory)
+    status = InteractionLog.Status.SUBMITTED
+    idempotency_key = factory.LazyFunction(uuid.uuid4)
+    contact_date = dt.date(2026, 11, 16)
+    start_time = dt.time(10, 0)
+    duration_minutes = 60
+    mode = InteractionLog.Mode.IN_PERSON
+    outcome = InteractionLog.Outcome.MET
+    narrative = "We met at the clinic and talked about cravings after meals."
+    submitted_at = factory.LazyFunction(
+        lambda: dt.datetime(2026, 11, 16, 20, 0, tzinfo=dt.UTC)
+    )
