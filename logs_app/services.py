@@ -145,7 +145,9 @@ def log_save(
                     )
                 log = InteractionLog(mentor=mentor, idempotency_key=idempotency_key)
                 created = True
-            elif log.status != InteractionLog.Status.DRAFT and submit:
+            elif log.status != InteractionLog.Status.DRAFT:
+                # The form was filed already (a double submit, or an autosave
+                # that arrived late): never reopen or change it from here.
                 return SaveResult(log=log, created=False, replayed=True, changed=False)
         else:
             log = InteractionLog.objects.select_for_update().get(pk=log.pk)

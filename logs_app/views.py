@@ -116,9 +116,7 @@ def log_edit(request: HttpRequest, pk: int) -> HttpResponse:
     log = get_log_for_edit(request.user, pk)
     if request.method == "POST":
         return _save(request, mentor=log.mentor, log=log)
-    restored = log.autosaves.filter(
-        user=request.user, saved_at__gt=log.updated_at
-    ).first()
+    restored = log.autosaves.filter(user=request.user).first()
     if restored is None:
         form = InteractionLogForm(instance=log, mentor=log.mentor)
         return _render_form(request, form, log=log)
@@ -133,6 +131,11 @@ def log_edit(request: HttpRequest, pk: int) -> HttpResponse:
         _("We brought back changes you typed at %(time)s. They are not saved yet.")
         % {"time": saved_at},
     )
+    if restored.base_version != log.version:
+        messages.warning(
+            request,
+            _("The log was saved again after you typed these. Check them first."),
+        )
     return _render_form(request, form, log=log)
 
 
