@@ -182,6 +182,12 @@ class InteractionLogForm(forms.ModelForm):
             ).distinct()
         self.fields["outcome"].required = False
         self.fields["mode"].required = False
+        # Radio buttons need no "empty" choice; selects say plainly what empty means.
+        self.fields["mode"].choices = InteractionLog.Mode.choices
+        for name in ("stage_of_change", "nrt_in_use", "last_goal_outcome"):
+            self.fields[name].choices = [("", _("Not asked / not sure"))] + [
+                choice for choice in self.fields[name].choices if choice[0]
+            ]
         self.fields["contact_date"].widget.attrs["max"] = (
             timezone.now().astimezone(self.tz).date().isoformat()
         )

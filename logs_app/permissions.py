@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from logs_app.models import InteractionLog
 from mentors.models import Mentor
+from participants.roles import Role, user_roles
 
 
 def get_log_for_user(user, pk: int) -> InteractionLog:
@@ -43,3 +44,14 @@ def get_mentor_for_filing(user) -> Mentor:
     if mentor is None:
         raise PermissionDenied(_("Only active peer mentors file interaction logs."))
     return mentor
+
+
+def can_read_reflections(user, log: InteractionLog) -> bool:
+    """The reflections are the mentor's own: their supervisor and program admins
+    read them; research staff only when the mentor consented to research use."""
+    roles = user_roles(user)
+    if log.mentor.user_id == user.pk or log.mentor.supervisor_id == user.pk:
+        return True
+    if Role.ADMIN in roles:
+        return True
+    return Role.RESEARCH in roles and log.mentor.reflections_consent_at is not None

@@ -114,11 +114,19 @@ def log_filter_participants(*, user) -> QuerySet[Participant]:
     return Participant.objects.visible_to(user).order_by("study_id")
 
 
-def log_detail_get(*, log: InteractionLog) -> dict[str, Any]:
-    """What the detail page shows besides the log: its options and history."""
+REFLECTION_FIELDS = ("reflection_feelings", "reflection_concerns")
+
+
+def log_detail_get(*, log: InteractionLog, with_reflections: bool) -> dict[str, Any]:
+    """What the detail page shows besides the log: its options and history.
+    Without `with_reflections`, history leaves the reflection fields out too."""
     revisions = list(
         LogRevision.objects.filter(log=log).select_related("actor").order_by("at", "pk")
     )
+    if not with_reflections:
+        for revision in revisions:
+            for name in REFLECTION_FIELDS:
+                revision.changes.pop(name, None)
     return {
         "techniques": list(log.techniques.all()),
         "topics": list(log.topics.all()),

@@ -237,16 +237,18 @@ def log_autosave_filed(
     actor,
     log: InteractionLog,
     data: dict[str, list[str]],
+    base_version: int,
     now: dt.datetime | None = None,
 ) -> LogAutosave:
     """Keep what the author is typing into a filed log, without changing the log
-    or its history until they save (REL-1)."""
+    or its history until they save (REL-1). `base_version` is the version the
+    form was opened at, so the eventual save still detects conflicts (REL-2)."""
     autosave, _created = LogAutosave.objects.update_or_create(
         log=log,
         user=actor,
         defaults={
             "data": data,
-            "base_version": log.version,
+            "base_version": base_version,
             "saved_at": now or timezone.now(),
         },
     )

@@ -17,6 +17,7 @@ from logs_app import selectors
 from logs_app.forms import InteractionLogForm, LogFilterForm
 from logs_app.models import InteractionLog
 from logs_app.permissions import (
+    can_read_reflections,
     get_log_for_edit,
     get_log_for_user,
     get_mentor_for_filing,
@@ -85,11 +86,13 @@ def log_detail(request: HttpRequest, pk: int) -> HttpResponse:
     log = get_log_for_user(request.user, pk)
     audit_record(request=request, action="log.view", obj=log)
     is_author = log.mentor.user_id == request.user.pk
-    context = selectors.log_detail_get(log=log)
+    show_reflections = can_read_reflections(request.user, log)
+    context = selectors.log_detail_get(log=log, with_reflections=show_reflections)
     context.update(
         log=log,
         can_edit=is_author and log.is_editable_status,
         show_preferred_name=is_author or log.mentor.supervisor_id == request.user.pk,
+        show_reflections=show_reflections,
     )
     return render(request, "logs_app/interactionlog_detail.html", context)
 
@@ -123,7 +126,8 @@ def log_edit(request: HttpRequest, pk: int) -> HttpResponse:
     data = QueryDict(mutable=True)
     for key, values in restored.data.items():
         data.setlist(key, values)
-    data["version"] = str(log.version)
+    # Saving checks against the version the typing started from (REL-2).
+    data["version"] = str(restored.base_version)
     form = InteractionLogForm(data, instance=log, mentor=log.mentor, submitting=True)
     saved_at = date_format(timezone.localtime(restored.saved_at), "DATETIME_FORMAT")
     messages.info(
@@ -155,7 +159,13 @@ def log_autosave(request: HttpRequest, pk: int | None = None) -> JsonResponse:
             for k in request.POST
             if k != "csrfmiddlewaretoken"
         }
-        saved = log_autosave_filed(actor=request.user, log=log, data=data)
+        opened_at = request.POST.get("version", "")
+        saved = log_autosave_filed(
+            actor=request.user,
+            log=log,
+            data=data,
+            base_version=int(opened_at) if opened_at.isdigit() else log.version,
+        )
         return JsonResponse(
             {
                 "status": "saved",

@@ -125,7 +125,7 @@ class ParticipantQuerySet(models.QuerySet):
                 ).values("pk")
             )
         if Role.RESEARCH in roles:
-            scope |= Q(site__access_grants__user=user)
+            scope |= Q(site__in=SiteAccess.objects.filter(user=user).values("site"))
         return self.filter(scope)
 
 

@@ -62,8 +62,12 @@ def other_mentor(db, other_site, other_supervisor):
 
 @pytest.fixture
 def participant(db, site, mentor):
-    participant = ParticipantFactory(study_id="NYC-0001", site=site, preferred_name="Jay")
-    AssignmentFactory(mentor=mentor, participant=participant, start_date=dt.date(2026, 1, 5))
+    participant = ParticipantFactory(
+        study_id="NYC-0001", site=site, preferred_name="Jay"
+    )
+    AssignmentFactory(
+        mentor=mentor, participant=participant, start_date=dt.date(2026, 1, 5)
+    )
     return participant
 
 

@@ -27,7 +27,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def roles(self, create: bool, extracted: list[Role] | None, **kwargs) -> None:
         if create and extracted:
-            self.groups.add(*Group.objects.filter(name__in=[r.value for r in extracted]))
+            self.groups.add(
+                *Group.objects.filter(name__in=[r.value for r in extracted])
+            )
         if create:
             self.save()
 

@@ -24,3 +24,9 @@ CELERY_TASK_ALWAYS_EAGER = True
 # Serve static files straight from the finders (no collectstatic in tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# The live server for browser tests answers from its own thread: an in-memory
+# SQLite database shared across threads breaks under concurrent requests (an
+# autosave in flight while the form is submitted), so tests use a file.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}  # noqa: F405

@@ -10,6 +10,8 @@
   var dirty = false;
   var saving = false;
   var submitted = false;
+  var submitPending = false;
+  var pendingSubmitter = null;
 
   function outcome() {
     var checked = form.querySelector("input[name=outcome]:checked");
@@ -64,7 +66,13 @@
     }).catch(function () {
       dirty = true;
       say("Offline: not saved yet. We will try again when you are back online.");
-    }).finally(function () { saving = false; });
+    }).finally(function () {
+      saving = false;
+      if (submitPending) {
+        submitPending = false;
+        if (pendingSubmitter) { form.requestSubmit(pendingSubmitter); } else { form.requestSubmit(); }
+      }
+    });
   }
 
   form.addEventListener("input", function () { dirty = true; });
@@ -74,6 +82,14 @@
   });
   form.addEventListener("submit", function (event) {
     if (submitted) { event.preventDefault(); return; }
+    if (saving) {
+      // Our own autosave is on its way and will bump the version: submit once
+      // it is back, with the new version, instead of tripping over it (REL-2).
+      event.preventDefault();
+      submitPending = true;
+      pendingSubmitter = event.submitter || null;
+      return;
+    }
     submitted = true;
     var button = event.submitter;
     window.setTimeout(function () {

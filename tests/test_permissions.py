@@ -1,0 +1,813 @@
+"""The URL × role matrix (SECURITY AZ-1, AZ-2, AZ-6), in the pretix style: one
+table of expected answers, one parametrised test that walks it, and a check that
+every URL the project routes has a row. Then the rules the table cannot show:
+denials change nothing and are audited (AZ-2), forged form fields (AZ-5), scoped
+lists over two sites of data (AZ-3, AZ-4).
+
+The cast comes from tests/conftest.py; `log` is `mentor`'s submitted log at
+`site`, `other_log` is `other_mentor`'s at `other_site`. Two roles are added
+here: `peer_mentor` (same site and same supervisor as `mentor`) and
+`other_staff` (research staff granted `other_site` only)."""
+
+import re
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from logs_app.models import AuditEvent, InteractionLog, LogAutosave, LogRevision
+from participants.roles import Role
+from tests.factories import (
+    AssignmentFactory,
+    InteractionLogFactory,
+    MentorFactory,
+    ParticipantFactory,
+    SiteAccessFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.usefixtures("frozen_now")
+
+
+# --- the expected table ------------------------------------------------------------
+@dataclass(frozen=True)
+class Redirect:
+    """A 302 whose Location matches `pattern` in full."""
+
+    pattern: str
+
+    def __repr__(self) -> str:
+        return f"302→{self.pattern}"
+
+
+class _Login:
+    """A 302 to the login page, coming back to the requested path."""
+
+    def __repr__(self) -> str:
+        return "302→login"
+
+
+L = _Login()  # → /accounts/login/?next=<path>
+AL = Redirect(r"/admin/login/\?next=/admin/")  # the admin site's own login
+WEEK = Redirect(r"/week/")
+LIST = Redirect(r"/logs/")
+NEW = Redirect(r"/logs/\d+/edit/")  # the new draft, open for editing
+SAVED = Redirect(r"/logs/\d+/")  # the saved log's detail page
+OUT = Redirect(r"/accounts/login/")  # signed out
+
+ROLES = (
+    "anonymous",
+    "mentor",  # author of `log`
+    "peer_mentor",  # another mentor at the same site, same supervisor
+    "other_mentor",  # a mentor at the other site
+    "supervisor",  # supervises `mentor`
+    "other_supervisor",  # supervises `other_mentor`
+    "staff",  # research staff granted `site`
+    "other_staff",  # research staff granted `other_site` only
+    "admin",
+    "nobody",  # signed in, no role
+)
+
+
+def _every(value) -> tuple:
+    return (value,) * len(ROLES)
+
+
+def _signed_in(value) -> tuple:
+    return (L,) + (value,) * (len(ROLES) - 1)
+
+
+# Columns follow ROLES.
+# fmt: off
+EXPECTED: dict[str, dict[str, tuple]] = {
+    #                anon  mentor peer other sup   osup  staff ostaff admin nobody
+    "home": {
+        "GET":      (L,    WEEK,  WEEK, WEEK, LIST, LIST, LIST, LIST, LIST, LIST),
+    },
+    "my_week": {
+        "GET":      (L,    200,   200,  200,  403,  403,  403,  403,  403,  403),
+    },
+    "log_list": {
+        "GET":      _signed_in(200),
+    },
+    "log_create": {
+        "GET":      (L,    200,   200,  200,  403,  403,  403,  403,  403,  403),
+        "POST":     (L,    NEW,   NEW,  NEW,  403,  403,  403,  403,  403,  403),
+    },
+    "log_autosave_new": {
+        "GET":      _signed_in(405),
+        "POST":     (L,    200,   200,  200,  403,  403,  403,  403,  403,  403),
+    },
+    "log_detail": {
+        "GET":      (L,    200,   404,  404,  200,  404,  200,  404,  200,  404),
+    },
+    "log_edit": {
+        "GET":      (L,    200,   404,  404,  403,  404,  403,  404,  403,  404),
+        "POST":     (L,    SAVED, 404,  404,  403,  404,  403,  404,  403,  404),
+    },
+    "log_autosave": {
+        "GET":      _signed_in(405),
+        "POST":     (L,    200,   404,  404,  403,  404,  403,  404,  403,  404),
+    },
+    "healthz": {
+        "GET":      _every(200),
+    },
+    "login": {
+        "GET":      _every(200),
+    },
+    "logout": {
+        "GET":      _signed_in(405),
+        "POST":     _signed_in(OUT),
+    },
+    "password_change": {
+        "GET":      _signed_in(200),
+    },
+    "password_change_done": {
+        "GET":      _signed_in(200),
+    },
+    "password_reset": {
+        "GET":      _every(200),
+    },
+    "password_reset_done": {
+        "GET":      _every(200),
+    },
+    "password_reset_confirm": {
+        "GET":      _every(200),
+    },
+    "password_reset_complete": {
+        "GET":      _every(200),
+    },
+    # The whole admin site is one entry. Its own login page is anonymous, so its
+    # views send strangers there, not to /accounts/login/ (AZ-12: admins only).
+    "admin:index": {
+        "GET":      (AL,   AL,    AL,   AL,   AL,   AL,   AL,   AL,   200,  AL),
+    },
+}
+# fmt: on
+
+# AZ-6: the only views a stranger reaches. Any change here is a security review.
+ANONYMOUS_VIEWS = {
+    "login",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "healthz",
+    "admin:login",  # Django's admin login form (inside the "admin:index" entry)
+}
+
+
+def _url(name: str, log: InteractionLog) -> str:
+    if name in {"log_detail", "log_edit", "log_autosave"}:
+        return reverse(name, args=[log.pk])
+    if name == "password_reset_confirm":
+        return reverse(name, args=["MQ", "not-a-token"])
+    return reverse(name)
+
+
+def _post_data(name: str, log: InteractionLog) -> dict:
+    """What the author would post: valid, so that only the caller's rights decide."""
+    if name == "log_edit":
+        return {
+            "idempotency_key": str(log.idempotency_key),
+            "version": str(log.version),
+            "participant": str(log.participant_id),
+            "outcome": "met",
+            "contact_date": "2026-11-16",
+            "start_time": "10:00",
+            "duration_minutes": "60",
+            "mode": "in_person",
+            "narrative": "Changed: we met at the clinic and talked about cravings.",
+        }
+    if name == "log_autosave":
+        return {"narrative": "Typing a change into the submitted log"}
+    if name in {"log_create", "log_autosave_new"}:
+        return {"idempotency_key": str(uuid.uuid4()), "action": "save"}
+    return {}
+
+
+# --- the cast, completed -------------------------------------------------------------
+@pytest.fixture
+def peer_mentor(db, site, supervisor):
+    return MentorFactory(
+        user__username="peer_mentor", sites=[site], supervisor=supervisor
+    )
+
+
+@pytest.fixture
+def other_staff(db, other_site):
+    user = UserFactory(username="other_staff", roles=[Role.RESEARCH])
+    SiteAccessFactory(user=user, site=other_site)
+    return user
+
+
+@pytest.fixture
+def user_for(request):
+    """Role name → the signed-in user (None for anonymous)."""
+
+    def get(role: str):
+        if role == "anonymous":
+            return None
+        if role == "admin":
+            return request.getfixturevalue("admin_user")
+        value = request.getfixturevalue(role)
+        return getattr(value, "user", value)  # Mentor profiles → their User
+
+    return get
+
+
+def _client(user) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _state() -> tuple:
+    """Everything a log request could change, besides the audit trail."""
+    logs = list(InteractionLog.objects.order_by("pk").values())
+    links = [
+        sorted(getattr(log, name).values_list("pk", flat=True))
+        for log in InteractionLog.objects.order_by("pk")
+        for name in ("techniques", "topics", "role_functions")
+    ]
+    revisions = list(LogRevision.objects.order_by("pk").values_list("pk", flat=True))
+    autosaves = list(LogAutosave.objects.order_by("pk").values())
+    return logs, links, revisions, autosaves
+
+
+def _assert_status(response, expected, path: str) -> None:
+    if isinstance(expected, _Login):
+        assert response.status_code == 302
+        assert response["Location"] == f"/accounts/login/?next={path}"
+    elif isinstance(expected, Redirect):
+        assert response.status_code == 302
+        assert re.fullmatch(expected.pattern, response["Location"]), response[
+            "Location"
+        ]
+    else:
+        assert response.status_code == expected
+
+
+# --- AZ-1: every URL has a row --------------------------------------------------------
+def _patterns(resolver: URLResolver, namespace: str = "", prefix: str = ""):
+    """(namespaced name or route, view) for every leaf URL pattern."""
+    for entry in resolver.url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            inner = entry.namespace or ""
+            full = f"{namespace}:{inner}" if namespace and inner else inner or namespace
+            yield from _patterns(entry, full, route)
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}:{entry.name}" if namespace else entry.name
+            yield (name or route), entry.callback
+
+
+def _route_names() -> set[str]:
+    names = set()
+    for name, _view in _patterns(get_resolver()):
+        names.add("admin:index" if name.startswith("admin:") else name)
+    return names
+
+
+def test_every_url_has_a_row_in_the_matrix():
+    # A new URL fails here until someone decides who may reach it.
+    assert _route_names() == set(EXPECTED)
+
+
+def test_every_row_has_an_answer_for_each_role():
+    for name, methods in EXPECTED.items():
+        for method, row in methods.items():
+            assert len(row) == len(ROLES), (name, method)
+
+
+# --- AZ-6: the anonymous surface, exactly ---------------------------------------------
+def test_only_the_listed_views_skip_login():
+    open_views = {
+        name
+        for name, view in _patterns(get_resolver())
+        if not getattr(view, "login_required", True)
+    }
+    assert open_views == ANONYMOUS_VIEWS
+
+
+def test_matrix_lets_strangers_reach_only_the_anonymous_views():
+    reachable = {
+        name
+        for name, methods in EXPECTED.items()
+        if not isinstance(methods["GET"][0], _Login | Redirect)
+    }
+    assert reachable | {"admin:login"} == ANONYMOUS_VIEWS
+
+
+def test_stranger_gets_the_admin_login_form(client):
+    assert client.get(reverse("admin:login")).status_code == 200
+
+
+# --- the matrix -----------------------------------------------------------------------
+CASES = [
+    pytest.param(name, method, role, row[i], id=f"{name}-{method}-{role}")
+    for name, methods in EXPECTED.items()
+    for method, row in methods.items()
+    for i, role in enumerate(ROLES)
+]
+
+
+@pytest.mark.parametrize(("name", "method", "role", "expected"), CASES)
+def test_matrix(name, method, role, expected, user_for, log, other_log):
+    user = user_for(role)
+    client = _client(user)
+    path = _url(name, log)
+    before = _state()
+
+    if method == "GET":
+        response = client.get(path)
+    else:
+        response = client.post(path, _post_data(name, log))
+
+    _assert_status(response, expected, path)
+    succeeded = method == "POST" and (expected == 200 or expected in (NEW, SAVED, OUT))
+    if not succeeded:
+        # Reads and refusals never change a log, its history or its autosaves.
+        assert _state() == before
+    denials = AuditEvent.objects.filter(action="access.denied")
+    if user is not None and expected in (403, 404):
+        event = denials.get()
+        assert (event.actor, event.outcome, event.path, event.method) == (
+            user,
+            str(expected),
+            path,
+            method,
+        )
+        assert event.details == {"view": name}
+    else:
+        assert not denials.exists()
+
+
+# --- AZ-2: the other mentor's log, in detail ------------------------------------------
+@pytest.mark.parametrize("name", ["log_edit", "log_autosave"])
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("other_mentor", 404),
+        ("peer_mentor", 404),
+        ("other_supervisor", 404),
+        ("other_staff", 404),
+        ("nobody", 404),
+        ("supervisor", 403),
+        ("staff", 403),
+        ("admin", 403),
+    ],
+)
+def test_post_to_someone_elses_log_changes_nothing_and_is_audited(
+    name, role, status, user_for, log
+):
+    user = user_for(role)
+    data = _post_data(name, log)
+    data.update(
+        status=InteractionLog.Status.REVIEWED, narrative="Overwritten by someone else"
+    )
+
+    response = _client(user).post(_url(name, log), data)
+
+    assert response.status_code == status
+    stored = InteractionLog.objects.get(pk=log.pk)
+    assert (stored.narrative, stored.version, stored.status, stored.updated_at) == (
+        log.narrative,
+        log.version,
+        log.status,
+        log.updated_at,
+    )
+    assert not LogRevision.objects.filter(log=log).exists()
+    assert not LogAutosave.objects.exists()
+    event = AuditEvent.objects.get(action="access.denied")
+    assert (event.actor, event.outcome, event.object_id) == (user, str(status), "")
+
+
+@pytest.mark.parametrize("role", ["mentor", "admin"])
+@pytest.mark.parametrize(
+    ("name", "method"),
+    [
+        ("log_detail", "get"),
+        ("log_edit", "get"),
+        ("log_edit", "post"),
+        ("log_autosave", "post"),
+    ],
+)
+def test_missing_log_gets_404(role, name, method, user_for, log):
+    user = user_for(role)
+    path = reverse(name, args=[log.pk + 1000])
+
+    response = getattr(_client(user), method)(path, _post_data(name, log))
+
+    assert response.status_code == 404
+    assert AuditEvent.objects.get(action="access.denied").outcome == "404"
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("mentor", 200),
+        ("admin", 200),  # admins see everything, drafts included
+        ("supervisor", 404),  # a draft is not filed yet: nobody else sees it
+        ("staff", 404),
+        ("peer_mentor", 404),
+    ],
+)
+def test_draft_is_seen_by_its_author_and_admins_only(
+    role, status, user_for, mentor, participant
+):
+    draft = InteractionLogFactory(
+        mentor=mentor,
+        participant=participant,
+        status=InteractionLog.Status.DRAFT,
+        submitted_at=None,
+    )
+    response = _client(user_for(role)).get(reverse("log_detail", args=[draft.pk]))
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize("name", ["log_edit", "log_autosave"])
+def test_reviewed_log_is_locked_for_its_author(name, mentor, participant):
+    reviewed = InteractionLogFactory(
+        mentor=mentor, participant=participant, status=InteractionLog.Status.REVIEWED
+    )
+    client = _client(mentor.user)
+    response = client.post(
+        reverse(name, args=[reviewed.pk]), _post_data(name, reviewed)
+    )
+    assert response.status_code == 403
+    reviewed.refresh_from_db()
+    assert reviewed.version == 1
+    assert not LogAutosave.objects.exists()
+
+
+# --- wrong methods --------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "method"),
+    [
+        ("log_detail", "delete"),
+        ("log_detail", "put"),
+        ("log_detail", "post"),
+        ("log_edit", "delete"),
+        ("log_edit", "put"),
+        ("log_autosave", "get"),
+        ("log_autosave", "delete"),
+        ("log_autosave_new", "get"),
+        ("log_create", "put"),
+        ("log_create", "delete"),
+        ("log_list", "post"),
+        ("my_week", "post"),
+        ("home", "post"),
+        ("healthz", "post"),
+        ("logout", "get"),
+    ],
+)
+@pytest.mark.parametrize("role", ["mentor", "other_mentor"])
+def test_wrong_method_gets_405(name, method, role, user_for, log):
+    before = _state()
+    response = getattr(_client(user_for(role)), method)(_url(name, log))
+    assert response.status_code == 405
+    assert _state() == before
+
+
+# --- AZ-5: forms name their fields ----------------------------------------------------
+def _complete(participant, **overrides) -> dict:
+    data = {
+        "idempotency_key": str(uuid.uuid4()),
+        "participant": str(participant.pk),
+        "outcome": "met",
+        "contact_date": "2026-11-18",
+        "start_time": "10:30",
+        "duration_minutes": "45",
+        "mode": "in_person",
+        "narrative": "We met at the library and made a plan for cravings.",
+        "action": "submit",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_create_naming_another_mentors_participant_creates_nothing(
+    mentor, participant, other_participant, other_log
+):
+    before = _state()
+    response = _client(mentor.user).post(
+        reverse("log_create"), _complete(other_participant)
+    )
+    assert response.status_code == 400
+    assert "participant" in response.context["form"].errors
+    assert _state() == before
+    # The choices offered are the mentor's own participants only.
+    offered = response.context["form"].fields["participant"].queryset
+    assert list(offered) == [participant]
+
+
+def test_create_reusing_another_mentors_idempotency_key_changes_nothing(
+    mentor, participant, other_log
+):
+    before = _state()
+    data = _complete(participant, idempotency_key=str(other_log.idempotency_key))
+
+    response = _client(mentor.user).post(reverse("log_create"), data)
+
+    assert response.status_code == 400
+    assert _state() == before
+
+
+def test_autosave_reusing_another_mentors_idempotency_key_changes_nothing(
+    mentor, participant, other_log
+):
+    before = _state()
+    data = _complete(participant, idempotency_key=str(other_log.idempotency_key))
+    del data["action"]
+
+    response = _client(mentor.user).post(reverse("log_autosave_new"), data)
+
+    assert response.status_code == 400
+    assert response.json()["status"] == "invalid"
+    assert _state() == before
+
+
+def test_autosave_naming_another_mentors_participant_keeps_it_out(
+    mentor, participant, other_participant
+):
+    data = _complete(other_participant)
+    del data["action"]
+
+    response = _client(mentor.user).post(reverse("log_autosave_new"), data)
+
+    assert response.status_code == 200
+    draft = InteractionLog.objects.get()
+    assert (draft.mentor, draft.status, draft.participant) == (
+        mentor,
+        InteractionLog.Status.DRAFT,
+        None,
+    )
+
+
+def test_create_ignores_forged_status_owner_and_bookkeeping_fields(
+    mentor, participant, other_mentor, admin_user
+):
+    key = uuid.uuid4()
+    forged = {
+        "status": InteractionLog.Status.REVIEWED,
+        "mentor": str(other_mentor.pk),
+        "reviewed_by": str(admin_user.pk),
+        "is_voided": "on",
+        "submitted_at": "2020-01-01 00:00",
+        "version": "7",
+        "action": "save",
+    }
+    response = _client(mentor.user).post(
+        reverse("log_create"),
+        _complete(participant, idempotency_key=str(key), **forged),
+    )
+
+    assert response.status_code == 302
+    log = InteractionLog.objects.get()
+    assert (log.mentor, log.status, log.is_voided, log.version) == (
+        mentor,
+        InteractionLog.Status.DRAFT,
+        False,
+        1,
+    )
+    assert log.submitted_at is None
+    assert log.idempotency_key == key
+
+
+def test_edit_ignores_forged_status_owner_and_key(mentor, log, other_mentor, other_log):
+    data = _post_data("log_edit", log)
+    data.update(
+        status=InteractionLog.Status.REVIEWED,
+        mentor=str(other_mentor.pk),
+        is_voided="on",
+        idempotency_key=str(other_log.idempotency_key),
+    )
+
+    response = _client(mentor.user).post(reverse("log_edit", args=[log.pk]), data)
+
+    assert response.status_code == 302
+    stored = InteractionLog.objects.get(pk=log.pk)
+    assert (stored.mentor, stored.status, stored.is_voided, stored.version) == (
+        mentor,
+        InteractionLog.Status.SUBMITTED,
+        False,
+        2,
+    )
+    assert stored.idempotency_key == log.idempotency_key
+    other_log_after = InteractionLog.objects.get(pk=other_log.pk)
+    assert (other_log_after.version, other_log_after.narrative) == (
+        other_log.version,
+        other_log.narrative,
+    )
+
+
+# --- AZ-3 / AZ-4: lists over two sites of data ----------------------------------------
+@pytest.fixture
+def two_sites(
+    site,
+    mentor,
+    peer_mentor,
+    other_mentor,
+    other_supervisor,
+    log,
+    other_log,
+    participant,
+    other_participant,
+):
+    """Logs at both sites, by mentors of both supervisors. Returns role → the ids
+    that role's log list must show: written out, not derived from visible_to."""
+    peer_participant = ParticipantFactory(study_id="NYC-0002", site=site)
+    AssignmentFactory(mentor=peer_mentor, participant=peer_participant)
+    # Works at `site` but is supervised from the other site.
+    cross_mentor = MentorFactory(sites=[site], supervisor=other_supervisor)
+    cross_participant = ParticipantFactory(study_id="NYC-0003", site=site)
+    AssignmentFactory(mentor=cross_mentor, participant=cross_participant)
+
+    mine = [log] + [
+        InteractionLogFactory(mentor=mentor, participant=participant) for _ in range(2)
+    ]
+    draft = InteractionLogFactory(
+        mentor=mentor,
+        participant=participant,
+        status=InteractionLog.Status.DRAFT,
+        submitted_at=None,
+    )
+    voided = InteractionLogFactory(
+        mentor=mentor, participant=participant, is_voided=True, void_reason="Twice"
+    )
+    peers = [
+        InteractionLogFactory(mentor=peer_mentor, participant=peer_participant)
+        for _ in range(2)
+    ]
+    cross = [
+        InteractionLogFactory(mentor=cross_mentor, participant=cross_participant)
+        for _ in range(2)
+    ]
+    others = [other_log] + [
+        InteractionLogFactory(mentor=other_mentor, participant=other_participant)
+        for _ in range(2)
+    ]
+    assert voided.pk  # in no list, for anyone
+
+    def ids(*groups):
+        return {log.pk for group in groups for log in group}
+
+    return {
+        "mentor": ids(mine, [draft]),
+        "supervisor": ids(mine, peers),
+        "staff": ids(mine, peers, cross),
+        "other_supervisor": ids(cross, others),
+        "other_staff": ids(others),
+        "admin": ids(mine, [draft], peers, cross, others),
+        "nobody": set(),
+    }
+
+
+def _walk_list(client, params=None) -> tuple[int, list[int], str]:
+    """(paginator total, ids across all pages, all pages' HTML)."""
+    ids, html, number = [], "", 1
+    while True:
+        response = client.get(reverse("log_list"), {**(params or {}), "page": number})
+        assert response.status_code == 200
+        page = response.context["page"]
+        ids += [log.pk for log in page.object_list]
+        html += response.content.decode()
+        if not page.has_next():
+            return page.paginator.count, ids, html
+        number += 1
+
+
+@pytest.mark.parametrize(
+    "role",
+    [
+        "mentor",
+        "supervisor",
+        "staff",
+        "other_supervisor",
+        "other_staff",
+        "admin",
+        "nobody",
+    ],
+)
+def test_log_list_shows_only_logs_in_scope(role, two_sites, user_for, settings):
+    settings.PEERLOG_PAGE_SIZE = 2  # several pages: totals must be scoped too
+    expected = two_sites[role]
+
+    total, ids, html = _walk_list(_client(user_for(role)))
+
+    assert total == len(expected)
+    assert len(ids) == len(set(ids))
+    assert set(ids) == expected
+    if role in {"supervisor", "staff", "nobody"}:
+        assert "SYD-0001" not in html
+
+
+@pytest.mark.parametrize("role", ["supervisor", "staff"])
+def test_log_list_filters_cannot_reach_out_of_scope(
+    role, two_sites, user_for, other_participant
+):
+    client = _client(user_for(role))
+
+    # A participant from the other site is not a valid choice: the filter is
+    # dropped and the list stays within scope.
+    response = client.get(reverse("log_list"), {"participant": other_participant.pk})
+    assert "participant" in response.context["filters"].errors
+    assert response.context["page"].paginator.count == len(two_sites[role])
+    offered = response.context["filters"].fields["participant"].queryset
+    assert other_participant not in offered
+
+    # Drafts are outside a supervisor's or research scope whatever the filter.
+    response = client.get(reverse("log_list"), {"status": "draft"})
+    assert response.context["page"].paginator.count == 0
+
+
+@pytest.fixture
+def research_without_site(db):
+    return UserFactory(username="research_without_site", roles=[Role.RESEARCH])
+
+
+@pytest.fixture
+def supervisor_without_mentors(db, site):
+    user = UserFactory(username="lonely_supervisor", roles=[Role.SUPERVISOR])
+    SiteAccessFactory(user=user, site=site)
+    return user
+
+
+@pytest.mark.parametrize(
+    "role", ["nobody", "research_without_site", "supervisor_without_mentors"]
+)
+def test_user_without_scope_sees_zero_records(role, two_sites, user_for):
+    client = _client(user_for(role))
+
+    response = client.get(reverse("log_list"))
+
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == 0
+    assert list(response.context["page"].object_list) == []
+    assert list(response.context["filters"].fields["participant"].queryset) == []
+    for pk in two_sites["admin"]:
+        assert client.get(reverse("log_detail", args=[pk])).status_code == 404
+
+
+def test_supervisor_with_research_role_can_filter_the_log_list(site, staff, log):
+    """Regression: Participant.visible_to used to OR a join over
+    site__access_grants with the assignment subqueries, so a user with both roles
+    got each participant once per grant at its site, and the participant filter
+    raised MultipleObjectsReturned (a 500)."""
+    # `staff` also holds a grant to `site`: that second grant duplicates the rows.
+    both = UserFactory(username="both", roles=[Role.SUPERVISOR, Role.RESEARCH])
+    SiteAccessFactory(user=both, site=site)
+    mentor = MentorFactory(sites=[site], supervisor=both)
+    participant = ParticipantFactory(study_id="NYC-0099", site=site)
+    AssignmentFactory(mentor=mentor, participant=participant)
+    mine = InteractionLogFactory(mentor=mentor, participant=participant)
+
+    response = _client(both).get(reverse("log_list"), {"participant": participant.pk})
+
+    assert response.status_code == 200
+    assert [row.pk for row in response.context["page"].object_list] == [mine.pk]
+    offered = list(response.context["filters"].fields["participant"].queryset)
+    assert len(offered) == len(set(offered))
+
+
+# --- AZ-7 on the read path: who reads names and reflections ---------------------------
+REFLECTION = "It brought back my own first weeks without smoking."
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_name"),
+    [
+        ("mentor", True),
+        ("supervisor", True),
+        ("staff", False),  # research staff never see preferred names
+        ("admin", False),
+    ],
+)
+def test_preferred_name_on_detail_and_list(role, sees_name, user_for, log):
+    client = _client(user_for(role))
+    detail = client.get(reverse("log_detail", args=[log.pk])).content.decode()
+    listing = client.get(reverse("log_list")).content.decode()
+    assert ("Jay" in detail) is sees_name
+    assert "Jay" not in listing  # lists and filters show study IDs only
+
+
+def test_supervisor_reads_reflections(user_for, log):
+    log.reflection_feelings = REFLECTION
+    log.save()
+    response = _client(user_for("supervisor")).get(reverse("log_detail", args=[log.pk]))
+    assert REFLECTION in response.content.decode()
+
+
+def test_research_staff_do_not_read_reflections_without_the_mentors_consent(
+    user_for, mentor, log
+):
+    assert mentor.reflections_consent_at is None
+    log.reflection_feelings = REFLECTION
+    log.save()
+    response = _client(user_for("staff")).get(reverse("log_detail", args=[log.pk]))
+    assert response.status_code == 200
+    assert REFLECTION not in response.content.decode()
