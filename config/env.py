@@ -12,7 +12,10 @@ def env_str(name: str, default: str | None = None) -> str:
     value = os.environ.get(name)
     if value is None:
         if default is None:
-            raise ImproperlyConfigured(f"Set the environment variable {name}.")
+            raise ImproperlyConfigured(
+                f"Set the environment variable {name} (for local development, "
+                "DJANGO_DEBUG=1 is enough; see README)."
+            )
         return default
     return value
 

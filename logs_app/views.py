@@ -93,6 +93,10 @@ def log_detail(request: HttpRequest, pk: int) -> HttpResponse:
         can_edit=is_author and log.is_editable_status,
         show_preferred_name=is_author or log.mentor.supervisor_id == request.user.pk,
         show_reflections=show_reflections,
+        # History times read in the site's clock, like the contact itself.
+        display_tz=log.participant.site.tzinfo
+        if log.participant
+        else mentor_tz(log.mentor),
     )
     return render(request, "logs_app/interactionlog_detail.html", context)
 

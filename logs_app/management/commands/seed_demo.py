@@ -255,9 +255,7 @@ class Command(BaseCommand):
                 "duration_minutes": rng.choice([30, 45, 60, 60, 75, 90, 120])
                 if met
                 else None,
-                "mode": rng.choices(list(InteractionLog.Mode), weights=[60, 30, 5, 5])[
-                    0
-                ],
+                "mode": self._mode(rng, met),
                 "place": rng.choice(["Coffee shop", "Clinic", "Park", "Library", ""])
                 if met
                 else "",
@@ -296,6 +294,12 @@ class Command(BaseCommand):
                 now=min(filed_at, now),
             )
             day += dt.timedelta(days=rng.randint(5, 9))
+
+    @staticmethod
+    def _mode(rng: random.Random, met: bool) -> str:
+        if not met:  # attempts are calls and texts
+            return rng.choice([InteractionLog.Mode.PHONE, InteractionLog.Mode.TEXT])
+        return rng.choices(list(InteractionLog.Mode), weights=[60, 30, 5, 5])[0]
 
     # --- reset and logins -----------------------------------------------------------
     def _reset(self) -> None:
