@@ -334,3 +334,24 @@ class LogFilterForm(forms.Form):
         self.fields["participant"].label_from_instance = lambda obj: obj.study_id
         self.fields["participant"].label = _("Participant")
         self.fields["status"].label = _("Status")
+
+
+class ReviewForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    comment = forms.CharField(
+        required=False,
+        label=_("Feedback for the mentor"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Start with what went well. Optional when you mark the log reviewed; "
+            "needed when you return it, so the mentor knows what to change."
+        ),
+    )
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("Message"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+    )

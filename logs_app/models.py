@@ -193,6 +193,14 @@ class InteractionLog(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     objects = InteractionLogQuerySet.as_manager()
 
@@ -233,9 +241,19 @@ class InteractionLog(models.Model):
             models.CheckConstraint(
                 condition=Q(version__gte=1), name="log_version_positive"
             ),
+            models.CheckConstraint(
+                condition=~Q(status="reviewed")
+                | Q(reviewed_at__isnull=False, reviewed_by__isnull=False),
+                name="log_reviewed_has_reviewer",
+            ),
         ]
         indexes = [
             models.Index(fields=["mentor", "-contact_date"], name="log_mentor_date"),
+            models.Index(
+                fields=["mentor", "submitted_at"],
+                condition=Q(status="submitted", is_voided=False),
+                name="log_awaiting_review",
+            ),
             models.Index(
                 fields=["participant", "-contact_date"], name="log_participant_date"
             ),
@@ -284,6 +302,57 @@ class LogRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.log_id} v{self.version} {self.action}"
+
+
+class LogComment(models.Model):
+    """The feedback thread of a log. Supervisors give feedback (with a review,
+    a return for revision, or on its own); mentors reply, acknowledge feedback,
+    and add addenda to reviewed logs, which they can no longer edit."""
+
+    class Kind(models.TextChoices):
+        FEEDBACK = "feedback", _("Feedback")
+        REVIEW = "review", _("Reviewed")
+        RETURN = "return", _("Returned for revision")
+        REPLY = "reply", _("Reply")
+        ADDENDUM = "addendum", _("Addendum")
+
+    FROM_SUPERVISOR = frozenset({Kind.FEEDBACK, Kind.REVIEW, Kind.RETURN})
+
+    log = models.ForeignKey(
+        InteractionLog, on_delete=models.PROTECT, related_name="comments"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    body = models.TextField(_("message"), blank=True)
+    created_at = models.DateTimeField()
+    # Supervisor feedback stays "unread" on the mentor's My week until acknowledged.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["log"],
+                condition=Q(acknowledged_at__isnull=True),
+                name="comment_unacknowledged",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind__in=["return", "reply", "addendum", "feedback"])
+                | ~Q(body=""),
+                name="comment_body_required",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on log {self.log_id}"
+
+    @property
+    def is_from_supervisor(self) -> bool:
+        return self.kind in self.FROM_SUPERVISOR
 
 
 class LogAutosave(models.Model):

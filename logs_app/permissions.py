@@ -55,3 +55,28 @@ def can_read_reflections(user, log: InteractionLog) -> bool:
     if Role.ADMIN in roles:
         return True
     return Role.RESEARCH in roles and log.mentor.reflections_consent_at is not None
+
+
+def get_log_for_review(user, pk: int) -> InteractionLog:
+    """The log if `user` supervises its mentor. 404 when the log is not visible
+    to them; 403 when it is (an admin, research staff) but is not theirs to
+    review. Mentors never review."""
+    log = get_log_for_user(user, pk)
+    if log.mentor.supervisor_id != user.pk or Role.SUPERVISOR not in user_roles(user):
+        raise PermissionDenied(_("Only the mentor's supervisor reviews this log."))
+    return log
+
+
+def get_log_for_thread(user, pk: int) -> InteractionLog:
+    """The log if `user` takes part in its feedback thread: its mentor or the
+    mentor's supervisor. 404 when not visible; 403 for other readers."""
+    log = get_log_for_user(user, pk)
+    if user.pk not in (log.mentor.user_id, log.mentor.supervisor_id):
+        raise PermissionDenied(_("Only the mentor and their supervisor write here."))
+    return log
+
+
+def require_supervisor(user) -> None:
+    """403 unless `user` is a supervisor."""
+    if Role.SUPERVISOR not in user_roles(user):
+        raise PermissionDenied(_("This page is for supervisors."))

@@ -5,9 +5,19 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    Max,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 
-from logs_app.models import InteractionLog, LogRevision
+from logs_app.models import InteractionLog, LogComment, LogRevision
 from logs_app.timeutils import iso_week_bounds, local_today, mentor_tz
 from mentors.models import Assignment, Mentor
 from participants.models import Participant
@@ -29,12 +39,13 @@ class MyWeek:
     week_logs: list[InteractionLog]
     drafts: list[InteractionLog]
     returned: list[InteractionLog]
+    unread: list[LogComment]
 
 
 def my_week_get(*, mentor: Mentor, now: dt.datetime | None = None) -> MyWeek:
     """The mentor's home page: who they are assigned to and when they last met,
-    this week's filed logs (site-local ISO week), drafts, and logs returned by
-    the supervisor. Four queries whatever the numbers."""
+    this week's filed logs (site-local ISO week), drafts, logs returned by the
+    supervisor and feedback not yet read. Five queries whatever the numbers."""
     today = local_today(mentor_tz(mentor), now)
     week_start, week_end = iso_week_bounds(today)
     met = InteractionLog.Outcome.MET
@@ -83,6 +94,7 @@ def my_week_get(*, mentor: Mentor, now: dt.datetime | None = None) -> MyWeek:
         week_logs=week_logs,
         drafts=drafts,
         returned=returned,
+        unread=unread_feedback_list(mentor=mentor),
     )
 
 
@@ -133,3 +145,110 @@ def log_detail_get(*, log: InteractionLog, with_reflections: bool) -> dict[str, 
         "role_functions": list(log.role_functions.all()),
         "revisions": revisions,
     }
+
+
+# --- supervision ---------------------------------------------------------------------
+def review_queue_list(*, user) -> QuerySet[InteractionLog]:
+    """Submitted logs of the mentors `user` supervises, waiting for review:
+    safety flags first, then concerns and requests for supervision, then the
+    oldest first."""
+    attention = Case(
+        When(
+            ~Q(reflection_concerns="") | Q(discuss_in_supervision=True), then=Value(1)
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return (
+        InteractionLog.objects.visible_to(user)
+        .filter(
+            mentor__supervisor=user,
+            status=InteractionLog.Status.SUBMITTED,
+            is_voided=False,
+        )
+        .select_related("participant", "mentor__user")
+        .annotate(needs_attention=attention)
+        .order_by("-safety_concern", "-needs_attention", "submitted_at", "pk")
+    )
+
+
+def review_queue_counts(*, user) -> list[dict[str, Any]]:
+    """Logs waiting per supervised mentor (mentors with none included)."""
+    waiting = Count(
+        "logs",
+        filter=Q(logs__status=InteractionLog.Status.SUBMITTED, logs__is_voided=False),
+    )
+    safety = Count(
+        "logs",
+        filter=Q(
+            logs__status=InteractionLog.Status.SUBMITTED,
+            logs__is_voided=False,
+            logs__safety_concern=True,
+        ),
+    )
+    return list(
+        Mentor.objects.visible_to(user)
+        .filter(supervisor=user)
+        .select_related("user")
+        .annotate(waiting=waiting, safety=safety)
+        .order_by("-waiting", "user__first_name", "user__username")
+    )
+
+
+def participant_recent_logs(
+    *, user, log: InteractionLog, limit: int = 5
+) -> list[InteractionLog]:
+    """The participant's filed logs before this one, newest first, for context."""
+    if log.participant_id is None:
+        return []
+    return list(
+        InteractionLog.objects.visible_to(user)
+        .filter(participant_id=log.participant_id, is_voided=False)
+        .exclude(pk=log.pk)
+        .exclude(status=InteractionLog.Status.DRAFT)
+        .filter(contact_date__lte=log.contact_date)
+        .select_related("mentor__user")
+        .order_by("-contact_date", "-pk")[:limit]
+    )
+
+
+def log_thread(*, log: InteractionLog) -> list[LogComment]:
+    return list(log.comments.select_related("author").order_by("created_at", "pk"))
+
+
+def agenda_list(*, user, week: tuple[dt.date, dt.date]) -> list[InteractionLog]:
+    """Logs of `user`'s mentors in the week that need supervision time: a
+    request to discuss, a concern, or a safety flag, with their threads."""
+    return list(
+        InteractionLog.objects.visible_to(user)
+        .filter(mentor__supervisor=user, is_voided=False, contact_date__range=week)
+        .exclude(status=InteractionLog.Status.DRAFT)
+        .filter(
+            Q(discuss_in_supervision=True)
+            | ~Q(reflection_concerns="")
+            | Q(safety_concern=True)
+        )
+        .select_related("participant", "mentor__user")
+        .prefetch_related(
+            Prefetch(
+                "comments",
+                queryset=LogComment.objects.select_related("author").order_by(
+                    "created_at", "pk"
+                ),
+            )
+        )
+        .order_by("-safety_concern", "mentor__user__first_name", "contact_date", "pk")
+    )
+
+
+def unread_feedback_list(*, mentor: Mentor) -> list[LogComment]:
+    """Supervisor feedback on the mentor's logs not yet acknowledged."""
+    return list(
+        LogComment.objects.filter(
+            log__mentor=mentor,
+            kind__in=LogComment.FROM_SUPERVISOR,
+            acknowledged_at__isnull=True,
+        )
+        .select_related("log__participant", "author")
+        .order_by("-created_at", "-pk")
+    )

@@ -8,11 +8,18 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from logs_app.models import AuditEvent, InteractionLog, LogAutosave, LogRevision
+from logs_app.models import (
+    AuditEvent,
+    InteractionLog,
+    LogAutosave,
+    LogComment,
+    LogRevision,
+)
 from logs_app.timeutils import local_instant
 from mentors.models import Mentor
 
@@ -211,7 +218,7 @@ def log_save(
             action = (
                 LogRevision.Action.SUBMITTED if submit else LogRevision.Action.CREATED
             )
-        elif not filed_before and status == InteractionLog.Status.SUBMITTED:
+        elif before["status"] != status:  # draft or returned → submitted
             action = LogRevision.Action.SUBMITTED
         else:
             action = LogRevision.Action.EDITED
@@ -286,3 +293,193 @@ def audit_record(
         ip=client_ip(request) if request is not None else None,
         details=details or {},
     )
+
+
+# --- supervision -------------------------------------------------------------------
+class AlreadyReviewed(Exception):
+    """Another supervisor acted on the log first; nothing of ours was lost."""
+
+    def __init__(self, log: InteractionLog, kept_comment: LogComment | None) -> None:
+        super().__init__("already acted on")
+        self.log = log
+        self.kept_comment = kept_comment
+
+
+def _comment(*, log: InteractionLog, author, kind: str, body: str, now) -> LogComment:
+    return LogComment.objects.create(
+        log=log, author=author, kind=kind, body=body.strip(), created_at=now
+    )
+
+
+def log_review(
+    *,
+    actor,
+    log: InteractionLog,
+    expected_version: int,
+    approve: bool,
+    comment: str = "",
+    now: dt.datetime | None = None,
+) -> InteractionLog:
+    """Mark a submitted log reviewed (`approve`) or return it for revision.
+
+    Returning needs a comment; a review comment is optional. The log must still
+    be submitted at `expected_version`: if another supervisor got there first
+    (or the mentor changed it meanwhile), AlreadyReviewed is raised and a
+    comment typed here is kept as plain feedback, so nothing is lost or doubled."""
+    now = now or timezone.now()
+    comment = comment.strip()
+    if not approve and not comment:
+        raise ValidationError(
+            {"comment": _("Say what to change, so the mentor knows what to do next.")}
+        )
+    kept = None
+    with transaction.atomic():
+        log = InteractionLog.objects.select_for_update().get(pk=log.pk)
+        stale = log.status != InteractionLog.Status.SUBMITTED or (
+            log.version != expected_version
+        )
+        if stale and comment:
+            kept = _comment(
+                log=log,
+                author=actor,
+                kind=LogComment.Kind.FEEDBACK,
+                body=comment,
+                now=now,
+            )
+        elif not stale:
+            _apply_review(
+                log=log, actor=actor, approve=approve, comment=comment, now=now
+            )
+    if stale:  # raised after the commit, so the kept comment stays
+        raise AlreadyReviewed(log, kept)
+    return log
+
+
+def _apply_review(
+    *, log: InteractionLog, actor, approve: bool, comment: str, now
+) -> None:
+    before = log.status
+    if approve:
+        log.status = InteractionLog.Status.REVIEWED
+        log.reviewed_at, log.reviewed_by = now, actor
+    else:
+        log.status = InteractionLog.Status.RETURNED
+    log.version += 1
+    log.save(
+        update_fields=["status", "reviewed_at", "reviewed_by", "version", "updated_at"]
+    )
+    LogRevision.objects.create(
+        log=log,
+        version=log.version,
+        action=LogRevision.Action.REVIEWED if approve else LogRevision.Action.RETURNED,
+        actor=actor,
+        at=now,
+        changes={"status": [before, log.status]},
+    )
+    if comment or not approve:
+        _comment(
+            log=log,
+            author=actor,
+            kind=LogComment.Kind.REVIEW if approve else LogComment.Kind.RETURN,
+            body=comment,
+            now=now,
+        )
+
+
+def logs_bulk_review(
+    *, actor, versions: dict[int, int], now: dt.datetime | None = None
+) -> tuple[list[InteractionLog], list[int]]:
+    """Mark many routine logs reviewed. `versions` maps log id → the version the
+    supervisor saw; only logs still submitted at that version, routine (no
+    safety flag, concern or request for supervision) and supervised by `actor`
+    are marked. Returns (marked logs, ids skipped)."""
+    now = now or timezone.now()
+    marked: list[InteractionLog] = []
+    with transaction.atomic():
+        candidates = (
+            InteractionLog.objects.select_for_update()
+            .filter(pk__in=versions, mentor__supervisor=actor)
+            .filter(routine_q())
+        )
+        for log in candidates:
+            if (
+                log.status != InteractionLog.Status.SUBMITTED
+                or log.version != versions[log.pk]
+            ):
+                continue
+            log.status = InteractionLog.Status.REVIEWED
+            log.reviewed_at, log.reviewed_by = now, actor
+            log.version += 1
+            log.updated_at = now  # bulk_update does not apply auto_now
+            marked.append(log)
+        InteractionLog.objects.bulk_update(
+            marked, ["status", "reviewed_at", "reviewed_by", "version", "updated_at"]
+        )
+        LogRevision.objects.bulk_create(
+            LogRevision(
+                log=log,
+                version=log.version,
+                action=LogRevision.Action.REVIEWED,
+                actor=actor,
+                at=now,
+                changes={"status": ["submitted", "reviewed"], "bulk": [None, True]},
+            )
+            for log in marked
+        )
+    done = {log.pk for log in marked}
+    return marked, [pk for pk in versions if pk not in done]
+
+
+def routine_q() -> Q:
+    """Logs a supervisor may mark reviewed in bulk: nothing asks for attention."""
+    return Q(
+        safety_concern=False,
+        discuss_in_supervision=False,
+        reflection_concerns="",
+        status=InteractionLog.Status.SUBMITTED,
+        is_voided=False,
+    )
+
+
+def log_comment_add(
+    *, actor, log: InteractionLog, body: str, now: dt.datetime | None = None
+) -> LogComment:
+    """Add to a log's thread: feedback from the log's supervisor, a reply from
+    its mentor, or (on a reviewed log) the mentor's addendum."""
+    now = now or timezone.now()
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": _("Write a message first.")})
+    if log.mentor.user_id == actor.pk:
+        kind = (
+            LogComment.Kind.ADDENDUM
+            if log.status == InteractionLog.Status.REVIEWED
+            else LogComment.Kind.REPLY
+        )
+    elif log.mentor.supervisor_id == actor.pk:
+        kind = LogComment.Kind.FEEDBACK
+    else:
+        raise ValidationError(_("Only the mentor and their supervisor write here."))
+    with transaction.atomic():
+        comment = _comment(log=log, author=actor, kind=kind, body=body, now=now)
+        if kind != LogComment.Kind.FEEDBACK:
+            # Replying answers the feedback: it no longer waits on My week.
+            LogComment.objects.filter(
+                log=log,
+                kind__in=LogComment.FROM_SUPERVISOR,
+                acknowledged_at__isnull=True,
+            ).update(acknowledged_at=now)
+    return comment
+
+
+def comments_acknowledge(
+    *, actor, log: InteractionLog, now: dt.datetime | None = None
+) -> int:
+    """The mentor has read the supervisor's feedback on `log`."""
+    if log.mentor.user_id != actor.pk:
+        raise ValidationError(
+            _("Only the mentor who wrote the log acknowledges feedback.")
+        )
+    return LogComment.objects.filter(
+        log=log, kind__in=LogComment.FROM_SUPERVISOR, acknowledged_at__isnull=True
+    ).update(acknowledged_at=now or timezone.now())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from logs_app import views
+from logs_app import views, views_dashboard, views_participant, views_review
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,4 +11,28 @@ urlpatterns = [
     path("logs/<int:pk>/", views.log_detail, name="log_detail"),
     path("logs/<int:pk>/edit/", views.log_edit, name="log_edit"),
     path("logs/<int:pk>/autosave/", views.log_autosave, name="log_autosave"),
+    # Supervision: review and feedback
+    path("review/", views_review.review_queue, name="review_queue"),
+    path("review/bulk/", views_review.review_bulk, name="review_bulk"),
+    path("review/agenda/", views_review.supervision_agenda, name="supervision_agenda"),
+    path("logs/<int:pk>/review/", views_review.log_review, name="log_review"),
+    path(
+        "logs/<int:pk>/comments/", views_review.log_comment_add, name="log_comment_add"
+    ),
+    path(
+        "logs/<int:pk>/acknowledge/",
+        views_review.feedback_acknowledge,
+        name="feedback_acknowledge",
+    ),
+    # Supervision: dashboards
+    path("team/", views_dashboard.team_week, name="team_week"),
+    path("team/roles/", views_dashboard.role_mix, name="role_mix"),
+    path("team/gaps/", views_dashboard.engagement_gaps, name="engagement_gaps"),
+    path("team/reflections/", views_dashboard.reflections, name="team_reflections"),
+    # Participant progress
+    path(
+        "participants/<int:pk>/",
+        views_participant.participant_detail,
+        name="participant_detail",
+    ),
 ]

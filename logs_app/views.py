@@ -14,7 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from logs_app import selectors
-from logs_app.forms import InteractionLogForm, LogFilterForm
+from logs_app.forms import CommentForm, InteractionLogForm, LogFilterForm
 from logs_app.models import InteractionLog
 from logs_app.permissions import (
     can_read_reflections,
@@ -47,8 +47,11 @@ PRIVATE_FIELDS = (
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    if Role.MENTOR in user_roles(request.user):
+    roles = user_roles(request.user)
+    if Role.MENTOR in roles:
         return redirect("my_week")
+    if Role.SUPERVISOR in roles:
+        return redirect("team_week")
     return redirect("log_list")
 
 
@@ -85,20 +88,40 @@ def log_list(request: HttpRequest) -> HttpResponse:
 def log_detail(request: HttpRequest, pk: int) -> HttpResponse:
     log = get_log_for_user(request.user, pk)
     audit_record(request=request, action="log.view", obj=log)
-    is_author = log.mentor.user_id == request.user.pk
-    show_reflections = can_read_reflections(request.user, log)
+    context = log_page_context(request, log, comment_form=CommentForm())
+    return render(request, "logs_app/interactionlog_detail.html", context)
+
+
+def log_page_context(request: HttpRequest, log: InteractionLog, **extra: Any) -> dict:
+    """What the log page and the supervisor's review page show."""
+    user = request.user
+    is_author = log.mentor.user_id == user.pk
+    is_supervisor = log.mentor.supervisor_id == user.pk
+    show_reflections = can_read_reflections(user, log)
+    in_thread = is_author or is_supervisor or Role.ADMIN in user_roles(user)
     context = selectors.log_detail_get(log=log, with_reflections=show_reflections)
     context.update(
         log=log,
+        is_author=is_author,
+        is_supervisor_of_log=is_supervisor,
         can_edit=is_author and log.is_editable_status,
-        show_preferred_name=is_author or log.mentor.supervisor_id == request.user.pk,
+        can_write_thread=is_author or is_supervisor,
+        show_preferred_name=is_author or is_supervisor,
         show_reflections=show_reflections,
-        # History times read in the site's clock, like the contact itself.
+        # Times read in the site's clock, like the contact itself.
         display_tz=log.participant.site.tzinfo
         if log.participant
         else mentor_tz(log.mentor),
+        thread=selectors.log_thread(log=log) if in_thread else None,
+        has_unread=False,
     )
-    return render(request, "logs_app/interactionlog_detail.html", context)
+    if context["thread"] and is_author:
+        context["has_unread"] = any(
+            c.is_from_supervisor and c.acknowledged_at is None
+            for c in context["thread"]
+        )
+    context.update(extra)
+    return context
 
 
 @sensitive_post_parameters(*PRIVATE_FIELDS)

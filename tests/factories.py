@@ -112,3 +112,18 @@ class InteractionLogFactory(factory.django.DjangoModelFactory):
     submitted_at = factory.LazyFunction(
         lambda: dt.datetime(2026, 11, 16, 20, 0, tzinfo=dt.UTC)
     )
+    # A reviewed log names who reviewed it and when (a database constraint).
+    reviewed_by = factory.Maybe(
+        factory.LazyAttribute(lambda o: o.status == InteractionLog.Status.REVIEWED),
+        yes_declaration=factory.LazyAttribute(
+            lambda o: o.mentor.supervisor or UserFactory()
+        ),
+        no_declaration=None,
+    )
+    reviewed_at = factory.Maybe(
+        factory.LazyAttribute(lambda o: o.status == InteractionLog.Status.REVIEWED),
+        yes_declaration=factory.LazyFunction(
+            lambda: dt.datetime(2026, 11, 17, 9, 0, tzinfo=dt.UTC)
+        ),
+        no_declaration=None,
+    )

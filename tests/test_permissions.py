@@ -56,6 +56,9 @@ LIST = Redirect(r"/logs/")
 NEW = Redirect(r"/logs/\d+/edit/")  # the new draft, open for editing
 SAVED = Redirect(r"/logs/\d+/")  # the saved log's detail page
 OUT = Redirect(r"/accounts/login/")  # signed out
+TEAM = Redirect(r"/team/")  # the supervisor's home
+QUEUE = Redirect(r"/review/")  # back to the review queue after acting
+REVIEWED = Redirect(r"/logs/\d+/review/")  # back to the review page
 
 ROLES = (
     "anonymous",
@@ -84,7 +87,7 @@ def _signed_in(value) -> tuple:
 EXPECTED: dict[str, dict[str, tuple]] = {
     #                anon  mentor peer other sup   osup  staff ostaff admin nobody
     "home": {
-        "GET":      (L,    WEEK,  WEEK, WEEK, LIST, LIST, LIST, LIST, LIST, LIST),
+        "GET":      (L,    WEEK,  WEEK, WEEK, TEAM, TEAM, LIST, LIST, LIST, LIST),
     },
     "my_week": {
         "GET":      (L,    200,   200,  200,  403,  403,  403,  403,  403,  403),
@@ -110,6 +113,48 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "log_autosave": {
         "GET":      _signed_in(405),
         "POST":     (L,    200,   404,  404,  403,  404,  403,  404,  403,  404),
+    },
+    "review_queue": {
+        "GET":      (L,    403,   403,  403,  200,  200,  403,  403,  403,  403),
+    },
+    "review_bulk": {
+        "GET":      _signed_in(405),
+        "POST":     (L,    403,   403,  403,  QUEUE, QUEUE, 403, 403,  403,  403),
+    },
+    "supervision_agenda": {
+        "GET":      (L,    403,   403,  403,  200,  200,  403,  403,  403,  403),
+    },
+    "log_review": {
+        "GET":      (L,    403,   404,  404,  200,  404,  403,  404,  403,  404),
+        "POST":     (L,    403,   404,  404,  QUEUE, 404, 403,  404,  403,  404),
+    },
+    "log_comment_add": {
+        "GET":      _signed_in(405),
+        "POST":     (L,    SAVED, 404,  404,  REVIEWED, 404, 403, 404, 403,  404),
+    },
+    "feedback_acknowledge": {
+        "GET":      _signed_in(405),
+        "POST":     (L,    SAVED, 404,  404,  SAVED, 404, 403,  404,  403,  404),
+    },
+    "team_week": {
+        "GET":      (L,    403,   403,  403,  200,  200,  403,  403,  200,  403),
+        "POST":     _signed_in(405),
+    },
+    "role_mix": {
+        "GET":      (L,    403,   403,  403,  200,  200,  403,  403,  200,  403),
+        "POST":     _signed_in(405),
+    },
+    "engagement_gaps": {
+        "GET":      (L,    403,   403,  403,  200,  200,  403,  403,  200,  403),
+        "POST":     _signed_in(405),
+    },
+    "team_reflections": {
+        "GET":      (L,    403,   403,  403,  200,  200,  403,  403,  200,  403),
+        "POST":     _signed_in(405),
+    },
+    "participant_detail": {
+        "GET":      (L,    200,   404,  404,  200,  404,  404,  404,  200,  404),
+        "POST":     _signed_in(405),
     },
     "healthz": {
         "GET":      _every(200),
@@ -160,8 +205,17 @@ ANONYMOUS_VIEWS = {
 
 
 def _url(name: str, log: InteractionLog) -> str:
-    if name in {"log_detail", "log_edit", "log_autosave"}:
+    if name in {
+        "log_detail",
+        "log_edit",
+        "log_autosave",
+        "log_review",
+        "log_comment_add",
+        "feedback_acknowledge",
+    }:
         return reverse(name, args=[log.pk])
+    if name == "participant_detail":
+        return reverse(name, args=[log.participant_id])
     if name == "password_reset_confirm":
         return reverse(name, args=["MQ", "not-a-token"])
     return reverse(name)
@@ -183,6 +237,14 @@ def _post_data(name: str, log: InteractionLog) -> dict:
         }
     if name == "log_autosave":
         return {"narrative": "Typing a change into the submitted log"}
+    if name == "log_review":
+        return {
+            "version": str(log.version),
+            "action": "review",
+            "comment": "Well done.",
+        }
+    if name == "log_comment_add":
+        return {"body": "Thank you for writing this up so clearly."}
     if name in {"log_create", "log_autosave_new"}:
         return {"idempotency_key": str(uuid.uuid4()), "action": "save"}
     return {}
@@ -328,7 +390,9 @@ def test_matrix(name, method, role, expected, user_for, log, other_log):
         response = client.post(path, _post_data(name, log))
 
     _assert_status(response, expected, path)
-    succeeded = method == "POST" and (expected == 200 or expected in (NEW, SAVED, OUT))
+    succeeded = method == "POST" and (
+        expected == 200 or expected in (NEW, SAVED, OUT, QUEUE, REVIEWED)
+    )
     if not succeeded:
         # Reads and refusals never change a log, its history or its autosaves.
         assert _state() == before

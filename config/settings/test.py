@@ -3,6 +3,7 @@ DATABASE_URL and CELERY_BROKER_URL from the environment still apply, so the
 same suite runs on SQLite and on the real stack (.ci/run)."""
 
 import os
+import tempfile
 
 os.environ.setdefault("DJANGO_DEBUG", "0")
 os.environ.setdefault(
@@ -29,4 +30,9 @@ WHITENOISE_AUTOREFRESH = True
 # SQLite database shared across threads breaks under concurrent requests (an
 # autosave in flight while the form is submitted), so tests use a file.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}  # noqa: F405
+    # One file per test process, so parallel runs do not share it.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(
+            tempfile.gettempdir(), f"peerlog-test-{os.getpid()}.sqlite3"
+        )
+    }

@@ -81,7 +81,8 @@ def test_my_week_queries_do_not_grow_with_rows(
     # 7. this week's filed logs + participant
     # 8. drafts + participant
     # 9. logs returned for revision + participant
-    with django_assert_num_queries(9):
+    # 10. unread supervisor feedback + its log, participant and author
+    with django_assert_num_queries(10):
         response = client.get(reverse("my_week"))
 
     assert response.status_code == 200

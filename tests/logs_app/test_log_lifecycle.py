@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from logs_app.models import AuditEvent, InteractionLog, LogAutosave, LogRevision, Topic
+from logs_app.services import log_review
 from mentors.models import Assignment
 from tests.factories import AssignmentFactory, ParticipantFactory
 
@@ -248,10 +249,8 @@ def test_editing_a_submitted_log_keeps_previous_values_with_who_and_when(
     assert "We also set a quit date." in page and "Edited" in page
 
 
-def test_reviewed_log_is_locked_for_its_mentor(as_user, mentor, log):
-    InteractionLog.objects.filter(pk=log.pk).update(
-        status=InteractionLog.Status.REVIEWED
-    )
+def test_reviewed_log_is_locked_for_its_mentor(as_user, mentor, log, supervisor):
+    log_review(actor=supervisor, log=log, expected_version=1, approve=True)
     client = as_user(mentor.user)
     assert client.get(reverse("log_edit", args=[log.pk])).status_code == 403
     response = client.post(
@@ -259,7 +258,8 @@ def test_reviewed_log_is_locked_for_its_mentor(as_user, mentor, log):
     )
     assert response.status_code == 403
     log.refresh_from_db()
-    assert log.version == 1
+    assert log.version == 2  # the review's own bump; the mentor's POST changed nothing
+    assert log.status == InteractionLog.Status.REVIEWED
 
 
 def test_returned_log_can_be_edited_and_resubmitted(as_user, mentor, log):

@@ -26,6 +26,13 @@ def test_seed_demo_builds_a_realistic_program_once(db, capsys):
     logs = InteractionLog.objects
     assert logs.filter(status="draft").count() == 1
     assert logs.filter(safety_concern=True).count() == 1
+    # Older logs are reviewed, the newest wait, and one went back for changes.
+    assert logs.filter(status="returned").count() == 1
+    assert (
+        logs.filter(status="reviewed").count()
+        > logs.filter(status="submitted").count()
+        > 0
+    )
     answered = logs.exclude(reflection_feelings="").count()
     assert 0.3 < answered / first["logs"] < 0.6
     assert {"met", "no_answer"} <= set(logs.values_list("outcome", flat=True))

@@ -17,12 +17,13 @@ from logs_app.models import (
     AuditEvent,
     InteractionLog,
     LogAutosave,
+    LogComment,
     LogRevision,
     RoleFunction,
     Technique,
     Topic,
 )
-from logs_app.services import log_save
+from logs_app.services import log_comment_add, log_review, log_save
 from mentors.models import Assignment, Mentor
 from participants.models import Cohort, Participant, Site, SiteAccess
 from participants.roles import Role
@@ -68,6 +69,18 @@ FEELINGS = [
     "their journey.",
     "I was tired and found it hard to listen. I want to pace myself better.",
 ]
+FEEDBACK = [
+    "Thank you for this clear log. Planning the walk instead of the first "
+    "cigarette was a great idea.",
+    "You listened really well here. Let's talk about pacing yourself in group "
+    "supervision.",
+    "Good work staying in touch even when they did not answer. Keep trying.",
+    "It sounds like this brought up a lot for you. I'm glad you wrote it down.",
+]
+RETURN_NOTE = (
+    "Lovely detail about the walk. Could you add how long you met and which "
+    "topics you covered? Then submit it again."
+)
 CONCERNS = [
     "Is it okay to help with housing forms, or is that outside my role?",
     "They asked to borrow money. I said no, but I'd like to talk about it.",
@@ -194,6 +207,8 @@ class Command(BaseCommand):
                     functions,
                 )
 
+        self._supervise(rng, mentors, now)
+
         # One unfinished draft for the first mentor, as after an interrupted visit.
         maya = mentors[0]
         participant = Participant.objects.filter(assignments__mentor=maya).first()
@@ -295,6 +310,61 @@ class Command(BaseCommand):
             )
             day += dt.timedelta(days=rng.randint(5, 9))
 
+    def _supervise(self, rng: random.Random, mentors: list[Mentor], now) -> None:
+        """Supervisors have reviewed everything older than ten days, with some
+        feedback; the newest logs wait in the queue. Maya has one log returned
+        for revision and one piece of feedback she has not read yet."""
+        maya = mentors[0]
+        recent = list(
+            InteractionLog.objects.filter(
+                mentor=maya,
+                status=InteractionLog.Status.SUBMITTED,
+                outcome=InteractionLog.Outcome.MET,
+            ).order_by("-submitted_at")[:2]
+        )
+        if len(recent) == 2:
+            log_review(
+                actor=maya.supervisor,
+                log=recent[1],
+                expected_version=recent[1].version,
+                approve=False,
+                comment=RETURN_NOTE,
+                now=now - dt.timedelta(hours=20),
+            )
+            log_comment_add(
+                actor=maya.supervisor,
+                log=recent[0],
+                body="You stayed with them through a hard moment. That matters. "
+                "How are you doing after it?",
+                now=now - dt.timedelta(hours=3),
+            )
+
+        cutoff = now - dt.timedelta(days=10)
+        for log in (
+            InteractionLog.objects.filter(
+                mentor__in=mentors, status=InteractionLog.Status.SUBMITTED
+            )
+            .select_related("mentor")
+            .order_by("submitted_at")
+        ):
+            supervisor = log.mentor.supervisor
+            if log.submitted_at > cutoff:
+                continue
+            reviewed_at = min(
+                log.submitted_at + dt.timedelta(days=rng.randint(1, 5)), now
+            )
+            comment = rng.choice(FEEDBACK) if rng.random() < 0.25 else ""
+            log_review(
+                actor=supervisor,
+                log=log,
+                expected_version=log.version,
+                approve=True,
+                comment=comment,
+                now=reviewed_at,
+            )
+            if comment:
+                LogComment.objects.filter(log=log).update(acknowledged_at=reviewed_at)
+
     @staticmethod
     def _mode(rng: random.Random, met: bool) -> str:
         if not met:  # attempts are calls and texts
@@ -313,6 +383,7 @@ class Command(BaseCommand):
             InteractionLog.objects.filter(mentor__user__username__in=usernames)
         )
         LogAutosave.objects.filter(log__in=logs).delete()
+        LogComment.objects.filter(log__in=logs).delete()
         LogRevision.objects.filter(log__in=logs).delete()
         logs.delete()
         Assignment.objects.filter(participant__site__code__in=codes).delete()

@@ -1,0 +1,185 @@
+"""Reads for the participant progress page. The page is for the people who work
+with the participant: their mentors (any assignment, past or present), those
+mentors' supervisors, and program admins. Everyone else gets a 404, research
+staff included: they read logs for analysis, not a person's progress."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q
+from django.shortcuts import get_object_or_404
+
+from logs_app.models import InteractionLog
+from logs_app.timeutils import local_today
+from mentors.models import Assignment, Mentor
+from participants.models import Participant
+from participants.roles import Role, user_roles
+
+# The page shows no narrative or reflections (the log page does), so they are
+# never even read from the database here.
+UNUSED_TEXT_FIELDS = (
+    "narrative",
+    "reflection_feelings",
+    "reflection_concerns",
+    "void_reason",
+    "place",
+)
+
+
+def get_participant_for_progress(user, pk: int) -> Participant:
+    """The participant if `user` may see their progress page; 404 otherwise.
+
+    Starts from `Participant.objects.visible_to(user)` and keeps those assigned,
+    now or in the past, to a mentor who is `user` or whom `user` supervises;
+    admins keep everyone. Annotates `works_with_user`: whether that relation
+    holds (it decides whether the preferred name is shown)."""
+    works_with = Exists(
+        Assignment.objects.filter(
+            Q(mentor__user=user) | Q(mentor__supervisor=user),
+            participant=OuterRef("pk"),
+        )
+    )
+    participants = (
+        Participant.objects.visible_to(user)
+        .annotate(works_with_user=works_with)
+        .select_related("site", "cohort")
+    )
+    if Role.ADMIN not in user_roles(user):
+        participants = participants.filter(works_with_user=True)
+    return get_object_or_404(participants, pk=pk)
+
+
+@dataclass(frozen=True)
+class GoalRow:
+    """A weekly goal and how it went, as recorded at the next meeting."""
+
+    log: InteractionLog  # the contact where the goal was set
+    outcome: str  # an InteractionLog.GoalOutcome value, or "" if not recorded
+    outcome_label: str
+    has_next_meeting: bool
+
+
+@dataclass(frozen=True)
+class StageChange:
+    on: dt.date
+    stage: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ParticipantProgress:
+    participant: Participant
+    today: dt.date
+    show_preferred_name: bool
+    current_mentors: list[Mentor]
+    is_current_mentor: bool  # the viewer mentors them now (and may log a contact)
+    logs: list[InteractionLog]  # newest first
+    meetings: int
+    last_contact: dt.date | None
+    days_since: int | None
+    quit_date: dt.date | None
+    quit_date_set_on: dt.date | None  # the contact it was set at, if from a log
+    co_points: list[tuple[dt.date, float | None]]
+    cigarette_points: list[tuple[dt.date, float | None]]
+    stage_changes: list[StageChange]
+    goals: list[GoalRow]  # newest first
+
+
+def participant_progress_get(
+    *, user, participant: Participant, now: dt.datetime | None = None
+) -> ParticipantProgress:
+    """Everything the progress page shows, from two queries: the current
+    assignments (with mentor and user), and the participant's filed, not voided
+    logs that `user` may read (with mentor and user). Every figure comes from
+    those logs, so it matches the timeline the viewer sees. "Today" is the
+    site's."""
+    today = local_today(participant.site.tzinfo, now)
+    current_mentors = [
+        assignment.mentor
+        for assignment in Assignment.objects.filter(participant=participant)
+        .active_on(today)
+        .select_related("mentor__user")
+        .order_by("start_date", "pk")
+    ]
+    logs = list(
+        InteractionLog.objects.visible_to(user)
+        .filter(participant=participant, is_voided=False)
+        .exclude(status=InteractionLog.Status.DRAFT)
+        .select_related("mentor__user")
+        .defer(*UNUSED_TEXT_FIELDS)
+    )
+    # Oldest first, the same on every database (NULL start times sort first).
+    logs.sort(key=lambda log: (log.contact_date, log.start_time or dt.time.min, log.pk))
+    met = [log for log in logs if log.outcome == InteractionLog.Outcome.MET]
+    last_contact = met[-1].contact_date if met else None
+
+    quit_date, quit_date_set_on = participant.quit_date, None
+    if quit_date is None:
+        with_quit = [log for log in logs if log.quit_date]
+        if with_quit:
+            quit_date = with_quit[-1].quit_date
+            quit_date_set_on = with_quit[-1].contact_date
+
+    return ParticipantProgress(
+        participant=participant,
+        today=today,
+        show_preferred_name=participant.works_with_user,
+        current_mentors=current_mentors,
+        is_current_mentor=any(m.user_id == user.pk for m in current_mentors),
+        logs=logs[::-1],
+        meetings=len(met),
+        last_contact=last_contact,
+        days_since=max(0, (today - last_contact).days) if last_contact else None,
+        quit_date=quit_date,
+        quit_date_set_on=quit_date_set_on,
+        co_points=[
+            (log.contact_date, log.co_ppm) for log in met if log.co_ppm is not None
+        ],
+        cigarette_points=[
+            (log.contact_date, log.cigarettes_per_day)
+            for log in met
+            if log.cigarettes_per_day is not None
+        ],
+        stage_changes=_stage_changes(met),
+        goals=_goals(met)[::-1],
+    )
+
+
+def _stage_changes(met: list[InteractionLog]) -> list[StageChange]:
+    """The first stage recorded, then each contact where it changed."""
+    changes: list[StageChange] = []
+    for log in met:
+        if log.stage_of_change and (
+            not changes or changes[-1].stage != log.stage_of_change
+        ):
+            changes.append(
+                StageChange(
+                    on=log.contact_date,
+                    stage=log.stage_of_change,
+                    label=log.get_stage_of_change_display(),
+                )
+            )
+    return changes
+
+
+def _goals(met: list[InteractionLog]) -> list[GoalRow]:
+    """Each goal set at a meeting, paired with how it went: the next meeting's
+    `last_goal_outcome`. Attempted contacts are skipped, since they do not ask
+    about goals."""
+    rows = []
+    for index, log in enumerate(met):
+        if not log.weekly_goal.strip():
+            continue
+        following = met[index + 1] if index + 1 < len(met) else None
+        outcome = following.last_goal_outcome if following else ""
+        rows.append(
+            GoalRow(
+                log=log,
+                outcome=outcome,
+                outcome_label=following.get_last_goal_outcome_display()
+                if following
+                else "",
+                has_next_meeting=following is not None,
+            )
+        )
+    return rows

@@ -1,0 +1,212 @@
+"""Supervisor review and the feedback thread around each log."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from logs_app import selectors, services
+from logs_app.forms import CommentForm, ReviewForm, WeekField
+from logs_app.models import InteractionLog
+from logs_app.permissions import (
+    get_log_for_review,
+    get_log_for_thread,
+    require_supervisor,
+)
+from logs_app.services import AlreadyReviewed, audit_record, routine_q
+from logs_app.timeutils import iso_week_bounds, iso_week_label
+from logs_app.views import log_page_context
+
+
+@require_GET
+def review_queue(request: HttpRequest) -> HttpResponse:
+    require_supervisor(request.user)
+    logs = selectors.review_queue_list(user=request.user)
+    page = Paginator(logs, 50).get_page(request.GET.get("page"))
+    routine = set(
+        logs.filter(
+            routine_q(), pk__in=[log.pk for log in page.object_list]
+        ).values_list("pk", flat=True)
+    )
+    return render(
+        request,
+        "logs_app/review_queue.html",
+        {
+            "page": page,
+            "routine": routine,
+            "mentors": selectors.review_queue_counts(user=request.user),
+        },
+    )
+
+
+@require_POST
+def review_bulk(request: HttpRequest) -> HttpResponse:
+    require_supervisor(request.user)
+    versions = {}
+    for value in request.POST.getlist("log"):
+        version = request.POST.get(f"v{value}", "")
+        if value.isdigit() and version.isdigit():
+            versions[int(value)] = int(version)
+    if not versions:
+        messages.warning(request, _("Tick the logs you have read first."))
+        return redirect("review_queue")
+    marked, skipped = services.logs_bulk_review(actor=request.user, versions=versions)
+    if marked:
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d log marked reviewed.", "%(n)d logs marked reviewed.", len(marked)
+            )
+            % {"n": len(marked)},
+        )
+    if skipped:
+        messages.warning(
+            request,
+            ngettext(
+                "%(n)d log was left in the queue: it changed, was reviewed by someone "
+                "else, or needs a closer look.",
+                "%(n)d logs were left in the queue: they changed, were reviewed by "
+                "someone else, or need a closer look.",
+                len(skipped),
+            )
+            % {"n": len(skipped)},
+        )
+    return redirect("review_queue")
+
+
+@sensitive_post_parameters("comment")
+@require_http_methods(["GET", "POST"])
+def log_review(request: HttpRequest, pk: int) -> HttpResponse:
+    log = get_log_for_review(request.user, pk)
+    form = ReviewForm(request.POST or None, initial={"version": log.version})
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        approve = request.POST.get("action") != "return"
+        try:
+            log = services.log_review(
+                actor=request.user,
+                log=log,
+                expected_version=form.cleaned_data["version"],
+                approve=approve,
+                comment=form.cleaned_data["comment"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)  # a dict of field errors lands on its fields
+            status = 400
+        except AlreadyReviewed as exc:
+            messages.warning(request, _already_message(exc))
+            return redirect("log_review", pk=log.pk)
+        else:
+            audit_record(
+                request=request,
+                action="log.review" if approve else "log.return",
+                obj=log,
+            )
+            if approve:
+                messages.success(
+                    request, _("Marked reviewed. The mentor can see your feedback.")
+                )
+            else:
+                messages.success(
+                    request, _("Returned to the mentor with your comment.")
+                )
+            return redirect("review_queue")
+    elif request.method == "POST":
+        status = 400
+    audit_record(request=request, action="log.view", obj=log)
+    return render(
+        request,
+        "logs_app/interactionlog_review.html",
+        log_page_context(request, log, form=form, comment_form=CommentForm()),
+        status=status,
+    )
+
+
+@sensitive_post_parameters("body")
+@require_POST
+def log_comment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    log = get_log_for_thread(request.user, pk)
+    form = CommentForm(request.POST)
+    target = (
+        "log_review" if log.mentor.supervisor_id == request.user.pk else "log_detail"
+    )
+    if form.is_valid():
+        try:
+            services.log_comment_add(
+                actor=request.user, log=log, body=form.cleaned_data["body"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Message added."))
+            return redirect(target, pk=log.pk)
+    context = log_page_context(request, log, comment_form=form)
+    if target == "log_review":
+        context["form"] = ReviewForm(initial={"version": log.version})
+        return render(
+            request, "logs_app/interactionlog_review.html", context, status=400
+        )
+    return render(request, "logs_app/interactionlog_detail.html", context, status=400)
+
+
+@require_POST
+def feedback_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    log = get_log_for_thread(request.user, pk)
+    try:
+        services.comments_acknowledge(actor=request.user, log=log)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Thanks, marked as read."))
+    return redirect("log_detail", pk=log.pk)
+
+
+@require_GET
+def supervision_agenda(request: HttpRequest) -> HttpResponse:
+    require_supervisor(request.user)
+    week_field = WeekField(required=False)
+    try:
+        week = week_field.clean(request.GET.get("week", ""))
+    except ValidationError:
+        messages.warning(request, _("That week was not understood; showing this week."))
+        week = None
+    if week is None:
+        week = iso_week_bounds(timezone.localdate())
+    logs = selectors.agenda_list(user=request.user, week=week)
+    return render(
+        request,
+        "logs_app/supervision_agenda.html",
+        {
+            "logs": logs,
+            "week_start": week[0],
+            "week_end": week[1],
+            "week_label": iso_week_label(week[0]),
+            "safety": [log for log in logs if log.safety_concern],
+            "others": [log for log in logs if not log.safety_concern],
+        },
+    )
+
+
+def _already_message(exc: AlreadyReviewed) -> str:
+    log = exc.log
+    if log.status == InteractionLog.Status.REVIEWED and log.reviewed_by is not None:
+        message = _("%(who)s already marked this log reviewed at %(time)s.") % {
+            "who": log.reviewed_by.get_full_name() or log.reviewed_by.get_username(),
+            "time": date_format(timezone.localtime(log.reviewed_at), "DATETIME_FORMAT"),
+        }
+    elif log.status == InteractionLog.Status.RETURNED:
+        message = _("This log was already returned to the mentor.")
+    else:
+        message = _(
+            "The mentor changed this log while you were reading it. Look again."
+        )
+    if exc.kept_comment is not None:
+        message += " " + _("Your comment was kept in the thread below.")
+    return message
