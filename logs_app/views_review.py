@@ -124,7 +124,13 @@ def log_review(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "logs_app/interactionlog_review.html",
-        log_page_context(request, log, form=form, comment_form=CommentForm()),
+        log_page_context(
+            request,
+            log,
+            form=form,
+            comment_form=CommentForm(),
+            recent=selectors.participant_recent_logs(user=request.user, log=log),
+        ),
         status=status,
     )
 
@@ -150,6 +156,7 @@ def log_comment_add(request: HttpRequest, pk: int) -> HttpResponse:
     context = log_page_context(request, log, comment_form=form)
     if target == "log_review":
         context["form"] = ReviewForm(initial={"version": log.version})
+        context["recent"] = selectors.participant_recent_logs(user=request.user, log=log)
         return render(
             request, "logs_app/interactionlog_review.html", context, status=400
         )

@@ -377,3 +377,22 @@ def test_supervisor_sees_only_their_own_mentors_participants_logs(
     assert (
         as_user(supervisor).get(reverse("log_review", args=[log.pk])).status_code == 404
     )
+
+
+def test_review_page_shows_the_participants_earlier_contacts(
+    as_user, supervisor, mentor, participant
+):
+    make = InteractionLogFactory
+    older = [
+        make(mentor=mentor, participant=participant, contact_date=dt.date(2026, 11, d))
+        for d in (2, 9)
+    ]
+    make(mentor=mentor, participant=participant, status="draft")  # not filed
+    log = make(
+        mentor=mentor, participant=participant, contact_date=dt.date(2026, 11, 16)
+    )
+    response = as_user(supervisor).get(reverse("log_review", args=[log.pk]))
+    assert [item.pk for item in response.context["recent"]] == [
+        older[1].pk,
+        older[0].pk,
+    ]
