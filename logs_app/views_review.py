@@ -156,7 +156,9 @@ def log_comment_add(request: HttpRequest, pk: int) -> HttpResponse:
     context = log_page_context(request, log, comment_form=form)
     if target == "log_review":
         context["form"] = ReviewForm(initial={"version": log.version})
-        context["recent"] = selectors.participant_recent_logs(user=request.user, log=log)
+        context["recent"] = selectors.participant_recent_logs(
+            user=request.user, log=log
+        )
         return render(
             request, "logs_app/interactionlog_review.html", context, status=400
         )

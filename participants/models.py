@@ -1,3 +1,4 @@
+import datetime as dt
 import zoneinfo
 from datetime import date
 
@@ -15,6 +16,17 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(
             _("%(value)s is not a known time zone."), params={"value": value}
         )
+
+
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
 
 
 class Site(models.Model):
@@ -39,11 +51,36 @@ class Site(models.Model):
         blank=True,
         help_text=_("Also alerted when a mentor raises a safety concern."),
     )
+    # The weekly rhythm, in the site's own time zone (weekday: Monday = 0).
+    reminder_weekday = models.PositiveSmallIntegerField(
+        _("mentor reminder day"), choices=WEEKDAYS, default=4
+    )
+    reminder_time = models.TimeField(_("mentor reminder time"), default=dt.time(15, 0))
+    digest_weekday = models.PositiveSmallIntegerField(
+        _("supervisor digest day"), choices=WEEKDAYS, default=0
+    )
+    digest_time = models.TimeField(_("supervisor digest time"), default=dt.time(8, 0))
+    escalation_days = models.PositiveSmallIntegerField(
+        _("escalate unreviewed logs after (days)"),
+        default=7,
+        help_text=_(
+            "Logs waiting longer than this go to the site lead in the next digest."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("site")
         verbose_name_plural = _("sites")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reminder_weekday__lte=6, digest_weekday__lte=6),
+                name="site_weekdays_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(escalation_days__gte=1), name="site_escalation_positive"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
