@@ -5,6 +5,7 @@ from logs_app.models import (
     AuditEvent,
     InteractionLog,
     LogRevision,
+    Notification,
     RoleFunction,
     Technique,
     Topic,
@@ -67,3 +68,29 @@ class AuditEventAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["action", "outcome"]
     list_select_related = ["actor"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """Recent sends and failures. Failed mail can be tried again."""
+
+    list_display = [
+        "created_at",
+        "kind",
+        "email",
+        "period",
+        "status",
+        "attempts",
+        "sent_at",
+    ]
+    list_filter = ["status", "kind"]
+    search_fields = ["email", "period"]
+    readonly_fields = ["last_error"]
+    actions = ["retry"]
+
+    @admin.action(description="Try the selected failed mails again")
+    def retry(self, request: HttpRequest, queryset) -> None:
+        from logs_app.notifications import retry_failed
+
+        count = sum(retry_failed(pk) for pk in queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{count} mail(s) will be sent again.")

@@ -13,13 +13,17 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from logs_app.jobs import run_after_commit_if_eager
 from logs_app.models import (
     AuditEvent,
     InteractionLog,
     LogAutosave,
     LogComment,
     LogRevision,
+    Notification,
 )
+from logs_app.notifications import safety_alert_write
+from logs_app.tasks import send_notification
 from logs_app.timeutils import local_instant
 from mentors.models import Mentor
 
@@ -236,7 +240,29 @@ def log_save(
                 else changes,
             )
         LogAutosave.objects.filter(log=log, user=actor).delete()
+        if _raises_safety_alert(before, log):
+            _safety_alert(log=log, now=now)
     return SaveResult(log=log, created=created, replayed=False, changed=True)
+
+
+def _raises_safety_alert(before: dict[str, Any], log: InteractionLog) -> bool:
+    """A safety concern alerts once it is filed: on submit, or when a filed log
+    gains the flag."""
+    if not log.safety_concern or log.status != InteractionLog.Status.SUBMITTED:
+        return False
+    return not (before["safety_concern"] and before["status"] == log.status)
+
+
+def _safety_alert(*, log: InteractionLog, now: dt.datetime) -> None:
+    """Alert rows in this transaction (JOB-1); the dispatcher sends them within
+    a minute (in eager mode, right after the commit)."""
+    safety_alert_write(log=log, now=now)
+    for pk in Notification.objects.filter(
+        kind=Notification.Kind.SAFETY_ALERT,
+        period=f"log:{log.pk}",
+        status=Notification.Status.PENDING,
+    ).values_list("pk", flat=True):
+        run_after_commit_if_eager(send_notification, pk)
 
 
 def log_autosave_filed(

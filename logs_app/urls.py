@@ -1,6 +1,12 @@
 from django.urls import path
 
-from logs_app import views, views_dashboard, views_participant, views_review
+from logs_app import (
+    views,
+    views_account,
+    views_dashboard,
+    views_participant,
+    views_review,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -29,6 +35,9 @@ urlpatterns = [
     path("team/roles/", views_dashboard.role_mix, name="role_mix"),
     path("team/gaps/", views_dashboard.engagement_gaps, name="engagement_gaps"),
     path("team/reflections/", views_dashboard.reflections, name="team_reflections"),
+    # Mail
+    path("account/mail/", views_account.mail_preferences, name="mail_preferences"),
+    path("unsubscribe/<uuid:token>/", views_account.unsubscribe, name="unsubscribe"),
     # Participant progress
     path(
         "participants/<int:pk>/",

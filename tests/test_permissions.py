@@ -156,6 +156,15 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "GET":      (L,    200,   404,  404,  200,  404,  404,  404,  200,  404),
         "POST":     _signed_in(405),
     },
+    "mail_preferences": {
+        "GET":      _signed_in(200),
+        "POST":     _signed_in(Redirect(r"/account/mail/")),
+    },
+    # The token is the secret; an unknown token is a 404 for everyone.
+    "unsubscribe": {
+        "GET":      _every(404),
+        "POST":     _every(404),
+    },
     "healthz": {
         "GET":      _every(200),
     },
@@ -200,6 +209,7 @@ ANONYMOUS_VIEWS = {
     "password_reset_confirm",
     "password_reset_complete",
     "healthz",
+    "unsubscribe",  # one-click from a mail client; the link's token is the secret
     "admin:login",  # Django's admin login form (inside the "admin:index" entry)
 }
 
@@ -214,6 +224,8 @@ def _url(name: str, log: InteractionLog) -> str:
         "feedback_acknowledge",
     }:
         return reverse(name, args=[log.pk])
+    if name == "unsubscribe":
+        return reverse(name, args=[uuid.UUID(int=0)])
     if name == "participant_detail":
         return reverse(name, args=[log.participant_id])
     if name == "password_reset_confirm":
@@ -243,6 +255,8 @@ def _post_data(name: str, log: InteractionLog) -> dict:
             "action": "review",
             "comment": "Well done.",
         }
+    if name == "mail_preferences":
+        return {"digest": "weekly"}
     if name == "log_comment_add":
         return {"body": "Thank you for writing this up so clearly."}
     if name in {"log_create", "log_autosave_new"}:

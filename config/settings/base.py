@@ -201,6 +201,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# One static entry: the dispatcher works out what is due from each site's
+# schedule (logs_app.notifications), so DST and time zones stay in the app.
+CELERY_BEAT_SCHEDULE = {
+    "dispatch": {
+        "task": "logs_app.tasks.dispatch",
+        "schedule": env_int("PEERLOG_DISPATCH_SECONDS", 30),
+        "options": {"expires": 25},
+    },
+}
 
 # --- Logging: no request bodies or narrative text in logs (AUD-5) -------------------
 LOGGING = {
@@ -219,3 +228,5 @@ LOGGING = {
 # How often the log form autosaves while someone types (milliseconds).
 PEERLOG_AUTOSAVE_INTERVAL_MS = env_int("PEERLOG_AUTOSAVE_INTERVAL_MS", 4000)
 PEERLOG_PAGE_SIZE = env_int("PEERLOG_PAGE_SIZE", 25)
+# Where links in e-mails point (scheme and host, no trailing slash).
+PEERLOG_SITE_URL = env_str("PEERLOG_SITE_URL", "http://127.0.0.1:8000")

@@ -1,0 +1,129 @@
+"""What a supervisor's digest says: a read, built from the dashboard selectors,
+in a constant number of queries whatever the number of logs. No participant
+details or narrative text (DP-5): figures and links only."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from logs_app.models import InteractionLog
+from logs_app.selectors_dashboard import (
+    TeamWeekRow,
+    WeekFigures,
+    engagement_gap_list,
+    role_mix_get,
+    team_week_get,
+)
+from mentors.models import Mentor
+from participants.models import Site
+from participants.roles import Role, user_roles
+
+GAP_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Escalation:
+    site: Site
+    waiting: int  # logs unreviewed for longer than the site's threshold
+    oldest_days: int
+
+
+@dataclass
+class Digest:
+    start: dt.date
+    end: dt.date
+    rows: list[TeamWeekRow] = field(default_factory=list)
+    totals: WeekFigures = field(default_factory=WeekFigures)
+    gaps: dict[int, int] = field(default_factory=dict)  # mentor id → participants
+    role_shares: list[tuple[str, int]] = field(default_factory=list)  # label, %
+    escalations: list[Escalation] = field(default_factory=list)
+
+    @property
+    def gap_total(self) -> int:
+        return sum(self.gaps.values())
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.rows and not self.escalations
+
+
+def supervised_mentors(user) -> list[Mentor]:
+    if Role.SUPERVISOR not in user_roles(user):
+        return []
+    return list(
+        Mentor.objects.visible_to(user)
+        .filter(supervisor=user)
+        .select_related("user")
+        .prefetch_related("sites")
+        .order_by("user__first_name", "user__last_name", "user__username")
+    )
+
+
+def digest_get(
+    *, user, start: dt.date, end: dt.date, now: dt.datetime | None = None
+) -> Digest:
+    """The digest for `user` over the local dates `start`–`end`: per supervised
+    mentor the team-week figures, participants not met for 14+ days, the team's
+    role-function mix, and (for site leads) logs waiting too long for review."""
+    now = now or timezone.now()
+    mentors = supervised_mentors(user)
+    digest = Digest(start=start, end=end, escalations=_escalations(user, now))
+    if not mentors:
+        return digest
+    week = team_week_get(user=user, mentors=mentors, week=(start, end))
+    digest.rows, digest.totals = week.rows, week.totals
+    for gap in engagement_gap_list(
+        user=user, mentors=mentors, min_days=GAP_DAYS, now=now
+    ):
+        digest.gaps[gap.mentor.pk] = digest.gaps.get(gap.mentor.pk, 0) + 1
+    monday = start - dt.timedelta(days=start.weekday())
+    mix = role_mix_get(user=user, mentors=mentors, last_monday=monday, weeks=1)
+    met = sum(m.met[0] for m in mix.mentors)
+    if met:
+        for function in mix.functions:
+            served = sum(
+                counts.counts[0]
+                for m in mix.mentors
+                for counts in m.functions
+                if counts.function.pk == function.pk
+            )
+            digest.role_shares.append((function.label, round(100 * served / met)))
+    return digest
+
+
+def _escalations(user, now: dt.datetime) -> list[Escalation]:
+    """Per site `user` leads: submitted logs waiting longer than the site's
+    escalation threshold. One query."""
+    sites = {site.pk: site for site in Site.objects.filter(lead=user)}
+    if not sites:
+        return []
+    rows = (
+        InteractionLog.objects.filter(
+            participant__site__in=sites.keys(),
+            status=InteractionLog.Status.SUBMITTED,
+            is_voided=False,
+        )
+        .values("participant__site")
+        .annotate(
+            oldest=Min("submitted_at"),
+            waiting=Count("pk", filter=Q(submitted_at__isnull=False)),
+        )
+        .order_by()
+    )
+    result = []
+    for row in rows:
+        site = sites[row["participant__site"]]
+        oldest_days = (now - row["oldest"]).days
+        if oldest_days > site.escalation_days:
+            overdue = InteractionLog.objects.filter(
+                participant__site=site,
+                status=InteractionLog.Status.SUBMITTED,
+                is_voided=False,
+                submitted_at__lt=now - dt.timedelta(days=site.escalation_days),
+            ).count()
+            result.append(
+                Escalation(site=site, waiting=overdue, oldest_days=oldest_days)
+            )
+    return result

@@ -1,0 +1,17 @@
+"""One pass of the dispatcher: write due reminders and digests, hand due mail
+(and export jobs) to the workers. Beat runs the same every 30 seconds."""
+
+from django.core.management.base import BaseCommand
+
+from logs_app.tasks import dispatch_once
+
+
+class Command(BaseCommand):
+    help = "Run one pass of the notification dispatcher."
+
+    def handle(self, *args, **options) -> None:
+        result = dispatch_once()
+        self.stdout.write(
+            f"written: {result['written']}, handed to workers: {result['handed']}, "
+            f"export jobs: {result['exports']}"
+        )

@@ -1,0 +1,475 @@
+"""The weekly rhythm: scheduling, writing and sending mail through the outbox.
+
+- Due times come from each site's schedule in its own time zone (zoneinfo), so
+  DST and time zones are right; the period key (ISO week or date) makes each
+  mail unique per recipient, so a pass that runs twice writes nothing new.
+- A Notification row is claimed with a conditional UPDATE before sending and its
+  outcome recorded on it. Transient SMTP errors retry with backoff; permanent
+  ones mark it failed (shown in the admin). A row left "sending" by a worker
+  that died is taken again after STALE_AFTER: at most one duplicate (JOB-5).
+- Mail never carries narrative or participant details (DP-5): figures and links."""
+
+import datetime as dt
+import logging
+import smtplib
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from logs_app.digest import digest_get
+from logs_app.models import (
+    InteractionLog,
+    LogComment,
+    Notification,
+    NotificationPreference,
+)
+from logs_app.timeutils import iso_week_bounds, iso_week_label
+from mentors.models import Assignment, Mentor
+from participants.models import Site
+from participants.roles import Role
+
+logger = logging.getLogger(__name__)
+
+LOOKBACK = dt.timedelta(days=2)  # catch up after downtime, never send stale weeks
+STALE_AFTER = dt.timedelta(minutes=10)  # a "sending" row older than this was lost
+LEASE = dt.timedelta(minutes=5)  # handed to a worker; not handed again before this
+MAX_ATTEMPTS = 6
+OPTIONAL_KINDS = {Notification.Kind.DIGEST}
+
+
+# --- when
+def last_due(now: dt.datetime, tz: dt.tzinfo, weekday: int, at: dt.time) -> dt.datetime:
+    """The latest local `weekday` at `at` (in `tz`) that is not after `now`.
+
+    Wall-clock times are kept across DST: a Friday 15:00 reminder is 15:00 local
+    every week. A time that does not exist on a spring-forward day resolves to
+    the same instant as the time an hour later (zoneinfo's fold=0 rule)."""
+    local_today = now.astimezone(tz).date()
+    back = (local_today.weekday() - weekday) % 7
+    for days in (back, back + 7):
+        day = local_today - dt.timedelta(days=days)
+        due = dt.datetime.combine(day, at, tzinfo=tz)
+        if due <= now:
+            return due
+    raise AssertionError("unreachable")  # back + 7 days is always in the past
+
+
+def last_daily_due(now: dt.datetime, tz: dt.tzinfo, at: dt.time) -> dt.datetime:
+    local_today = now.astimezone(tz).date()
+    due = dt.datetime.combine(local_today, at, tzinfo=tz)
+    return (
+        due
+        if due <= now
+        else dt.datetime.combine(local_today - dt.timedelta(days=1), at, tzinfo=tz)
+    )
+
+
+def home_site(sites: list[Site]) -> Site | None:
+    """A person's schedule follows their first site (by id)."""
+    return min(sites, key=lambda site: site.pk) if sites else None
+
+
+# --- writing rows
+def _row(*, kind: str, user, email: str, period: str, due: dt.datetime, payload: dict):
+    return Notification(
+        kind=kind,
+        recipient=user,
+        email=email,
+        period=period,
+        payload=payload,
+        due_at=due,
+        next_attempt_at=due,
+    )
+
+
+def schedule_due(now: dt.datetime | None = None) -> int:
+    """Write the reminder and digest rows that are due by `now` (idempotent).
+    Returns how many new rows were written."""
+    now = now or timezone.now()
+    rows = _reminder_rows(now) + _digest_rows(now)
+    if not rows:
+        return 0
+    before = Notification.objects.count()
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return Notification.objects.count() - before
+
+
+def _reminder_rows(now: dt.datetime) -> list[Notification]:
+    rows = []
+    mentors = (
+        Mentor.objects.filter(is_active=True, user__is_active=True)
+        .exclude(user__email="")
+        .select_related("user")
+        .prefetch_related("sites")
+    )
+    for mentor in mentors:
+        site = home_site(list(mentor.sites.all()))
+        if site is None:
+            continue
+        due = last_due(now, site.tzinfo, site.reminder_weekday, site.reminder_time)
+        if now - due > LOOKBACK:
+            continue
+        week = iso_week_label(due.astimezone(site.tzinfo).date())
+        rows.append(
+            _row(
+                kind=Notification.Kind.REMINDER,
+                user=mentor.user,
+                email=mentor.user.email,
+                period=week,
+                due=due,
+                payload={"week": week, "site": site.pk},
+            )
+        )
+    return rows
+
+
+def _digest_rows(now: dt.datetime) -> list[Notification]:
+    """Supervisors (and site leads, for escalations) get a digest at their home
+    site's digest time: weekly about the past ISO week, or daily about the
+    past day, as they chose."""
+    from django.contrib.auth import get_user_model
+
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .exclude(email="")
+        .filter(Q(groups__name=Role.SUPERVISOR.value) | Q(led_sites__isnull=False))
+        .distinct()
+        .prefetch_related("site_access__site", "led_sites")
+    )
+    preferences = dict(NotificationPreference.objects.values_list("user_id", "digest"))
+    rows = []
+    for user in users:
+        frequency = preferences.get(
+            user.pk, NotificationPreference.DigestFrequency.WEEKLY
+        )
+        if frequency == NotificationPreference.DigestFrequency.OFF:
+            continue
+        sites = [grant.site for grant in user.site_access.all()] + list(
+            user.led_sites.all()
+        )
+        site = home_site(sites)
+        if site is None:
+            continue
+        tz = site.tzinfo
+        if frequency == NotificationPreference.DigestFrequency.DAILY:
+            due = last_daily_due(now, tz, site.digest_time)
+            day = due.astimezone(tz).date() - dt.timedelta(days=1)
+            period, start, end = day.isoformat(), day, day
+        else:
+            due = last_due(now, tz, site.digest_weekday, site.digest_time)
+            start, end = iso_week_bounds(
+                due.astimezone(tz).date() - dt.timedelta(days=7)
+            )
+            period = iso_week_label(start)
+        if now - due > LOOKBACK:
+            continue
+        rows.append(
+            _row(
+                kind=Notification.Kind.DIGEST,
+                user=user,
+                email=user.email,
+                period=period,
+                due=due,
+                payload={"start": start.isoformat(), "end": end.isoformat()},
+            )
+        )
+    return rows
+
+
+def safety_alert_write(*, log: InteractionLog, now: dt.datetime) -> list[Notification]:
+    """Alert rows for a log submitted with a safety concern: the mentor's
+    supervisor and the site's backup contact. Call inside the transaction that
+    files the log; once per log and address."""
+    targets = []
+    supervisor = log.mentor.supervisor
+    if supervisor is not None and supervisor.email:
+        targets.append((supervisor, supervisor.email))
+    backup = log.participant.site.safety_backup_email if log.participant_id else ""
+    if backup and backup not in {email for _user, email in targets}:
+        targets.append((None, backup))
+    rows = [
+        _row(
+            kind=Notification.Kind.SAFETY_ALERT,
+            user=user,
+            email=email,
+            period=f"log:{log.pk}",
+            due=now,
+            payload={"log_id": log.pk},
+        )
+        for user, email in targets
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    if not targets:
+        logger.warning("Safety concern on log %s has no one to alert", log.pk)
+    return rows
+
+
+# --- handing rows to workers
+def due_ids(now: dt.datetime, *, limit: int = 500) -> list[int]:
+    """Lease due rows for dispatch. A row a dead worker left "sending" for longer
+    than STALE_AFTER becomes due again first (at most one duplicate)."""
+    Notification.objects.filter(
+        status=Notification.Status.SENDING, claimed_at__lt=now - STALE_AFTER
+    ).update(status=Notification.Status.PENDING, next_attempt_at=now)
+    due = Q(status=Notification.Status.PENDING, next_attempt_at__lte=now)
+    ids = list(
+        Notification.objects.filter(due)
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    leased = []
+    for pk in ids:
+        # Conditional: a row another dispatcher leased meanwhile is skipped.
+        if Notification.objects.filter(due, pk=pk).update(next_attempt_at=now + LEASE):
+            leased.append(pk)
+    return leased
+
+
+def release(pk: int, now: dt.datetime) -> None:
+    """The broker refused the row: make it due again for the next pass."""
+    Notification.objects.filter(pk=pk, status=Notification.Status.PENDING).update(
+        next_attempt_at=now
+    )
+
+
+# --- sending
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+class NothingToSay(Exception):
+    """The mail would be empty (a reminder with nothing pending)."""
+
+
+def notification_send(pk: int, now: dt.datetime | None = None) -> str:
+    """Claim the row, render and send it, record the outcome. Returns the final
+    status. Safe to call for a row that is already sent: it does nothing."""
+    now = now or timezone.now()
+    claimed = Notification.objects.filter(
+        pk=pk, status=Notification.Status.PENDING
+    ).update(
+        status=Notification.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    notification = Notification.objects.select_related("recipient").get(pk=pk)
+    if not claimed:
+        return notification.status
+    try:
+        rendered = render(notification, now=now)
+    except NothingToSay:
+        return _finish(notification, Notification.Status.SKIPPED, now)
+    message = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=rendered.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.email],
+        headers=_headers(notification),
+    )
+    message.attach_alternative(rendered.html, "text/html")
+    try:
+        message.send()
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
+        return _failed(notification, exc, now, permanent=not _is_transient(exc))
+    except smtplib.SMTPResponseException as exc:
+        return _failed(notification, exc, now, permanent=exc.smtp_code >= 500)
+    except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+        return _failed(notification, exc, now, permanent=False)
+    return _finish(notification, Notification.Status.SENT, now)
+
+
+def _is_transient(exc: smtplib.SMTPException) -> bool:
+    codes = []
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _msg in exc.recipients.values()]
+    elif isinstance(exc, smtplib.SMTPSenderRefused):
+        codes = [exc.smtp_code]
+    return bool(codes) and all(400 <= code < 500 for code in codes)
+
+
+def _finish(notification: Notification, status: str, now: dt.datetime) -> str:
+    Notification.objects.filter(pk=notification.pk).update(
+        status=status,
+        sent_at=now if status == Notification.Status.SENT else None,
+        last_error="",
+    )
+    return status
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """1, 2, 4, 8, 16 minutes… capped at an hour."""
+    return min(dt.timedelta(minutes=2 ** max(attempts - 1, 0)), dt.timedelta(hours=1))
+
+
+def _failed(notification: Notification, exc: Exception, now, *, permanent: bool) -> str:
+    attempts = notification.attempts
+    error = f"{type(exc).__name__}: {exc}"[:300]
+    if permanent or attempts >= MAX_ATTEMPTS:
+        status = Notification.Status.FAILED
+        next_at = now
+        logger.error("Notification %s failed for good: %s", notification.pk, error)
+    else:
+        status = Notification.Status.PENDING
+        next_at = now + backoff(attempts)
+        logger.warning("Notification %s will be retried: %s", notification.pk, error)
+    Notification.objects.filter(pk=notification.pk).update(
+        status=status, last_error=error, next_attempt_at=next_at
+    )
+    return status
+
+
+def _headers(notification: Notification) -> dict[str, str]:
+    headers = {"Auto-Submitted": "auto-generated"}
+    if notification.kind in OPTIONAL_KINDS and notification.recipient_id:
+        url = site_url() + reverse(
+            "unsubscribe",
+            args=[preference_for(notification.recipient).unsubscribe_token],
+        )
+        headers["List-Unsubscribe"] = f"<{url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return headers
+
+
+def site_url() -> str:
+    return settings.PEERLOG_SITE_URL.rstrip("/")
+
+
+def preference_for(user) -> NotificationPreference:
+    preference, _created = NotificationPreference.objects.get_or_create(user=user)
+    return preference
+
+
+# --- what each mail says
+def render(notification: Notification, *, now: dt.datetime) -> Rendered:
+    context: dict[str, Any] = {
+        "notification": notification,
+        "user": notification.recipient,
+        "payload": notification.payload,
+        "site_url": site_url(),
+    }
+    builder = {
+        Notification.Kind.REMINDER: _reminder_context,
+        Notification.Kind.DIGEST: _digest_context,
+        Notification.Kind.SAFETY_ALERT: _safety_context,
+    }.get(notification.kind)
+    if builder is not None:
+        context.update(builder(notification, now))
+    name = f"emails/{notification.kind}"
+    return Rendered(
+        subject=" ".join(render_to_string(f"{name}_subject.txt", context).split()),
+        text=render_to_string(f"{name}_body.txt", context),
+        html=render_to_string(f"{name}_body.html", context),
+    )
+
+
+def _reminder_context(notification: Notification, now: dt.datetime) -> dict[str, Any]:
+    """Drafts not submitted, active assignments with no log this week, feedback
+    waiting. Nothing to say → no mail."""
+    mentor = Mentor.objects.prefetch_related("sites").get(user=notification.recipient)
+    site = Site.objects.get(pk=notification.payload["site"])
+    today = now.astimezone(site.tzinfo).date()
+    monday, sunday = iso_week_bounds(today)
+    drafts = InteractionLog.objects.filter(
+        mentor=mentor, status=InteractionLog.Status.DRAFT, is_voided=False
+    ).count()
+    logged = InteractionLog.objects.filter(
+        mentor=mentor, contact_date__range=(monday, sunday), is_voided=False
+    ).values("participant")
+    not_logged = (
+        Assignment.objects.filter(mentor=mentor)
+        .active_on(today)
+        .exclude(participant__in=logged)
+        .values("participant")
+        .distinct()
+        .count()
+    )
+    feedback = (
+        LogComment.objects.filter(
+            log__mentor=mentor,
+            kind__in=LogComment.FROM_SUPERVISOR,
+            acknowledged_at__isnull=True,
+        )
+        .values("log")
+        .distinct()
+        .count()
+    )
+    if not (drafts or not_logged or feedback):
+        raise NothingToSay
+    return {"drafts": drafts, "not_logged": not_logged, "feedback": feedback}
+
+
+def _digest_context(notification: Notification, now: dt.datetime) -> dict[str, Any]:
+    start = dt.date.fromisoformat(notification.payload["start"])
+    end = dt.date.fromisoformat(notification.payload["end"])
+    digest = digest_get(user=notification.recipient, start=start, end=end, now=now)
+    if digest.is_empty:
+        raise NothingToSay
+    preference = preference_for(notification.recipient)
+    return {
+        "digest": digest,
+        "week_label": iso_week_label(start),
+        "is_daily": start == end,
+        "unsubscribe_url": site_url()
+        + reverse("unsubscribe", args=[preference.unsubscribe_token]),
+    }
+
+
+def _safety_context(notification: Notification, now: dt.datetime) -> dict[str, Any]:
+    log = InteractionLog.objects.select_related(
+        "mentor__user", "participant__site"
+    ).get(pk=notification.payload["log_id"])
+    return {"log": log, "log_url": site_url() + reverse("log_review", args=[log.pk])}
+
+
+def retry_failed(pk: int, now: dt.datetime | None = None) -> bool:
+    """An admin asks to try a failed mail again."""
+    now = now or timezone.now()
+    return bool(
+        Notification.objects.filter(pk=pk, status=Notification.Status.FAILED).update(
+            status=Notification.Status.PENDING, attempts=0, next_attempt_at=now
+        )
+    )
+
+
+@transaction.atomic
+def digests_write_for_week(
+    *, week: tuple[dt.date, dt.date], now: dt.datetime
+) -> list[int]:
+    """Digest rows for every supervisor about `week`, due now (send_digests).
+    Existing rows for that week are kept as they are: safe to run twice."""
+    from django.contrib.auth import get_user_model
+
+    period = iso_week_label(week[0])
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .exclude(email="")
+        .filter(Q(groups__name=Role.SUPERVISOR.value) | Q(led_sites__isnull=False))
+        .distinct()
+    )
+    rows = [
+        _row(
+            kind=Notification.Kind.DIGEST,
+            user=user,
+            email=user.email,
+            period=period,
+            due=now,
+            payload={"start": week[0].isoformat(), "end": week[1].isoformat()},
+        )
+        for user in users
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return list(
+        Notification.objects.filter(
+            kind=Notification.Kind.DIGEST, period=period
+        ).values_list("pk", flat=True)
+    )

@@ -1,0 +1,48 @@
+"""Celery tasks: thin, take ids, call one service (STYLE.md). Idempotency lives
+in the database (the Notification row's status), not in the broker."""
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from logs_app import notifications
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True)
+def send_notification(notification_id: int) -> str:
+    """Send one outbox row; a row already sent is left alone."""
+    return notifications.notification_send(notification_id)
+
+
+@shared_task(acks_late=True)
+def dispatch() -> dict[str, int]:
+    """Beat runs this every 30 seconds: write what the schedules make due, then
+    hand due rows (and export jobs) to the workers."""
+    return dispatch_once()
+
+
+def dispatch_once(now=None) -> dict[str, int]:
+    now = now or timezone.now()
+    written = notifications.schedule_due(now)
+    handed = 0
+    leased = notifications.due_ids(now)
+    for index, pk in enumerate(leased):
+        try:
+            send_notification.delay(pk)
+        except Exception:  # the broker is down: everything left stays due
+            logger.warning("Broker unavailable; %d mails wait", len(leased) - index)
+            for waiting in leased[index:]:
+                notifications.release(waiting, now)
+            break
+        handed += 1
+    exports = 0
+    try:
+        from logs_app.export_jobs import dispatch_pending_exports
+    except ImportError:  # the export module is optional in older databases
+        pass
+    else:
+        exports = dispatch_pending_exports(now=now)
+    return {"written": written, "handed": handed, "exports": exports}

@@ -1,0 +1,428 @@
+"""The weekly rhythm: when mail is due (DST, time zones), the outbox (once per
+recipient, kind and period), retries, failures, preferences, and what mail
+says (never narrative or participant details, DP-5)."""
+
+import datetime as dt
+import uuid
+import zoneinfo
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from logs_app import notifications
+from logs_app.models import InteractionLog, Notification, NotificationPreference
+from logs_app.services import log_save
+from logs_app.tasks import dispatch_once, send_notification
+from tests.factories import InteractionLogFactory
+from tests.smtp import smtp_server, text_of
+
+NY = zoneinfo.ZoneInfo("America/New_York")
+SYDNEY = zoneinfo.ZoneInfo("Australia/Sydney")
+FRIDAY, MONDAY, SUNDAY = 4, 0, 6
+
+
+@pytest.fixture
+def emails(supervisor, mentor):
+    supervisor.email = "sam@example.org"
+    supervisor.save()
+    mentor.user.email = "maya@example.org"
+    mentor.user.save()
+
+
+def walk(start: dt.datetime, end: dt.datetime, step=dt.timedelta(minutes=20)):
+    """Dispatcher passes every `step` from `start` to `end` (UTC)."""
+    now = start
+    while now <= end:
+        yield now
+        now += step
+
+
+# --- when: DST and time zones (TIME-2)
+@pytest.mark.parametrize(
+    ("tz", "weekday", "at", "start", "days"),
+    [
+        # US spring forward on Sunday 8 March 2026, fall back Sunday 1 November.
+        (NY, FRIDAY, dt.time(15, 0), dt.datetime(2026, 3, 2, tzinfo=dt.UTC), 21),
+        (NY, FRIDAY, dt.time(15, 0), dt.datetime(2026, 10, 26, tzinfo=dt.UTC), 21),
+        # On the change day: 02:30 does not exist in March; 01:30 happens twice
+        # in November.
+        (NY, SUNDAY, dt.time(2, 30), dt.datetime(2026, 3, 2, tzinfo=dt.UTC), 14),
+        (NY, SUNDAY, dt.time(1, 30), dt.datetime(2026, 10, 26, tzinfo=dt.UTC), 14),
+        # Sydney: DST ends 5 April 2026, starts 4 October 2026.
+        (SYDNEY, MONDAY, dt.time(8, 0), dt.datetime(2026, 3, 30, tzinfo=dt.UTC), 21),
+        (SYDNEY, MONDAY, dt.time(8, 0), dt.datetime(2026, 9, 28, tzinfo=dt.UTC), 21),
+    ],
+)
+def test_weekly_local_time_fires_once_a_week_at_that_local_time(
+    tz, weekday, at, start, days
+):
+    fired: set[dt.datetime] = set()
+    for now in walk(start, start + dt.timedelta(days=days)):
+        due = notifications.last_due(now, tz, weekday, at)
+        assert due <= now
+        if now - due < dt.timedelta(minutes=20):  # first pass after it became due
+            fired.add(due)
+    weeks = {due.astimezone(tz).isocalendar()[:2] for due in fired}
+    assert len(fired) == len(weeks)  # once per week
+    assert len(fired) in (days // 7, days // 7 + 1)
+    for due in fired:
+        local = due.astimezone(tz)
+        assert local.weekday() == weekday
+        if (local.hour, local.minute) != (at.hour, at.minute):
+            # Only a wall-clock time that does not exist (spring forward) moves.
+            assert at == dt.time(2, 30) and local.date() == dt.date(2026, 3, 8)
+
+
+def test_reminder_rows_are_written_once_across_a_dst_week(db, site, mentor, emails):
+    site.time_zone = "America/New_York"
+    site.save()
+    start = dt.datetime(2026, 10, 26, tzinfo=dt.UTC)
+    for now in walk(start, start + dt.timedelta(days=14), dt.timedelta(minutes=30)):
+        notifications.schedule_due(now)
+    rows = Notification.objects.filter(kind="reminder").order_by("due_at")
+    assert [r.period for r in rows] == ["2026-W44", "2026-W45"]
+    # Friday 15:00 in New York: 19:00 UTC before the change, 20:00 after.
+    assert [r.due_at for r in rows] == [
+        dt.datetime(2026, 10, 30, 19, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 6, 20, 0, tzinfo=dt.UTC),
+    ]
+
+
+def test_a_long_outage_does_not_send_stale_weeks(db, site, mentor, emails):
+    # Friday's reminder is due; the dispatcher first runs five days later.
+    notifications.schedule_due(dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC))
+    assert not Notification.objects.filter(kind="reminder").exists()
+
+
+# --- the outbox: once, and only when there is something to say
+def test_reminder_run_twice_sends_one_mail(mentor, participant, emails, settings):
+    friday = dt.datetime(2026, 11, 20, 20, 30, tzinfo=dt.UTC)  # 15:30 in New York
+    for _ in range(2):
+        dispatch_once(friday)
+        for pk in Notification.objects.values_list("pk", flat=True):
+            send_notification(pk)
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["maya@example.org"]
+    assert "1 person you mentor has no log yet this week" in message.body
+    assert "NYC-0001" not in message.body and "Jay" not in message.body
+
+
+def test_reminder_with_nothing_to_say_sends_nothing(mentor, participant, emails):
+    InteractionLogFactory(
+        mentor=mentor, participant=participant, contact_date=dt.date(2026, 11, 18)
+    )
+    friday = dt.datetime(2026, 11, 20, 20, 30, tzinfo=dt.UTC)
+    notifications.schedule_due(friday)
+    row = Notification.objects.get(kind="reminder")
+    assert notifications.notification_send(row.pk, friday) == "skipped"
+    assert mail.outbox == []
+
+
+def test_digest_reports_the_week_without_participant_details(
+    supervisor, mentor, participant, emails
+):
+    InteractionLogFactory(
+        mentor=mentor,
+        participant=participant,
+        contact_date=dt.date(2026, 11, 17),
+        duration_minutes=90,
+        narrative="Secret narrative about the kitchen table.",
+        reflection_concerns="A private worry",
+    )
+    monday = dt.datetime(2026, 11, 23, 13, 30, tzinfo=dt.UTC)  # 08:30 in New York
+    dispatch_once(monday)
+    row = Notification.objects.get(kind="digest")
+    assert row.period == "2026-W47"
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    body = message.body + message.alternatives[0][0]
+    assert "1 met, 0 tried, 1.5 h, saw 1 of 1" in message.body
+    assert "1 concern" in message.body
+    for secret in ("Secret narrative", "A private worry", "NYC-0001", "Jay"):
+        assert secret not in body
+    assert (
+        message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    )
+
+
+def test_digest_preferences_off_and_daily(supervisor, mentor, participant, emails):
+    preference = notifications.preference_for(supervisor)
+    preference.digest = NotificationPreference.DigestFrequency.OFF
+    preference.save()
+    monday = dt.datetime(2026, 11, 23, 13, 30, tzinfo=dt.UTC)
+    notifications.schedule_due(monday)
+    assert not Notification.objects.filter(kind="digest").exists()
+
+    preference.digest = NotificationPreference.DigestFrequency.DAILY
+    preference.save()
+    notifications.schedule_due(monday)
+    assert Notification.objects.get(kind="digest").period == "2026-11-22"
+
+
+def test_unsubscribe_link_asks_then_stops_the_digest(client, supervisor):
+    token = notifications.preference_for(supervisor).unsubscribe_token
+    url = reverse("unsubscribe", args=[token])
+    assert client.get(url).status_code == 200  # a link scanner changes nothing
+    assert NotificationPreference.objects.get(user=supervisor).digest == "weekly"
+    response = client.post(url, {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert NotificationPreference.objects.get(user=supervisor).digest == "off"
+    assert client.get(reverse("unsubscribe", args=[uuid.uuid4()])).status_code == 404
+
+
+def test_mail_preferences_page_saves_the_choice(as_user, supervisor):
+    client = as_user(supervisor)
+    assert client.get(reverse("mail_preferences")).status_code == 200
+    client.post(reverse("mail_preferences"), {"digest": "daily"})
+    assert NotificationPreference.objects.get(user=supervisor).digest == "daily"
+
+
+def test_escalation_goes_to_the_site_lead(
+    supervisor, mentor, participant, emails, site
+):
+    site.lead = supervisor
+    site.escalation_days = 3
+    site.save()
+    InteractionLogFactory(
+        mentor=mentor,
+        participant=participant,
+        submitted_at=dt.datetime(2026, 11, 10, tzinfo=dt.UTC),
+    )
+    monday = dt.datetime(2026, 11, 23, 13, 30, tzinfo=dt.UTC)
+    dispatch_once(monday)
+    assert (
+        "New York: 1 log has waited more than 3 days for review." in mail.outbox[0].body
+    )
+
+
+# --- safety alerts
+def safety_values(participant, **extra) -> dict:
+    return {
+        "participant": participant,
+        "contact_date": dt.date(2026, 11, 18),
+        "start_time": dt.time(10, 0),
+        "duration_minutes": 30,
+        "mode": "phone",
+        "outcome": "met",
+        "narrative": "They said something that worried me a lot today.",
+        "safety_concern": True,
+        **extra,
+    }
+
+
+def test_safety_alert_goes_to_supervisor_and_backup_once(
+    mentor, participant, supervisor, emails, site, django_capture_on_commit_callbacks
+):
+    site.safety_backup_email = "oncall@example.org"
+    site.save()
+    key = uuid.uuid4()
+    with django_capture_on_commit_callbacks(execute=True):
+        result = log_save(
+            actor=mentor.user,
+            mentor=mentor,
+            values=safety_values(participant),
+            idempotency_key=key,
+            log=None,
+            expected_version=None,
+            submit=True,
+        )
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "oncall@example.org",
+        "sam@example.org",
+    ]
+    body = mail.outbox[0].body
+    assert "worried me" not in body and "NYC-0001" not in body
+    assert reverse("log_review", args=[result.log.pk]) in body
+    # Editing the filed log again does not alert again.
+    with django_capture_on_commit_callbacks(execute=True):
+        log_save(
+            actor=mentor.user,
+            mentor=mentor,
+            values=safety_values(participant, duration_minutes=40),
+            idempotency_key=key,
+            log=result.log,
+            expected_version=result.log.version,
+            submit=True,
+        )
+    dispatch_once()
+    assert len(mail.outbox) == 2
+
+
+def test_with_the_broker_down_the_log_is_filed_and_the_alert_waits(
+    mentor, participant, emails, settings, monkeypatch, frozen_now
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # a real broker, which is down
+    from kombu.exceptions import OperationalError
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError(
+            "Error 111 connecting to redis:6379. Connection refused."
+        )
+
+    monkeypatch.setattr(send_notification, "delay", broker_down)
+    result = log_save(
+        actor=mentor.user,
+        mentor=mentor,
+        values=safety_values(participant),
+        idempotency_key=uuid.uuid4(),
+        log=None,
+        expected_version=None,
+        submit=True,
+    )
+    assert result.log.status == InteractionLog.Status.SUBMITTED
+    now = timezone.now()
+    assert dispatch_once(now)["handed"] == 0
+    row = Notification.objects.get(kind="safety_alert")
+    assert row.status == "pending" and row.next_attempt_at <= now  # still due
+
+    sent = []
+    monkeypatch.setattr(send_notification, "delay", lambda pk: sent.append(pk))  # back
+    assert dispatch_once(now + dt.timedelta(seconds=30))["handed"] == 1
+    assert sent == [row.pk]
+
+
+# --- SMTP trouble (a real SMTP server on loopback)
+@pytest.fixture
+def smtp_settings(settings):
+    def use(port: int) -> None:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+        settings.EMAIL_TIMEOUT = 5
+
+    return use
+
+
+def alert_row(user) -> Notification:
+    now = dt.datetime(2026, 11, 19, 20, 0, tzinfo=dt.UTC)
+    return Notification.objects.create(
+        kind="safety_alert",
+        recipient=user,
+        email="sam@example.org",
+        period="log:1",
+        payload={"log_id": InteractionLogFactory().pk},
+        due_at=now,
+        next_attempt_at=now,
+    )
+
+
+def test_smtp_refusing_is_retried_with_backoff_then_sent_once(
+    supervisor, smtp_settings
+):
+    with smtp_server(answers=["451 4.3.0 Try again later", "421 4.7.0 Busy"]) as (
+        inbox,
+        port,
+    ):
+        smtp_settings(port)
+        row = alert_row(supervisor)
+        now = row.due_at
+        assert notifications.notification_send(row.pk, now) == "pending"
+        row.refresh_from_db()
+        assert row.next_attempt_at == now + dt.timedelta(minutes=1)
+        assert "451" in row.last_error
+        assert dispatch_once(now)["handed"] == 0  # not due yet: backing off
+        assert (
+            notifications.notification_send(row.pk, now + dt.timedelta(minutes=1))
+            == "pending"
+        )
+        row.refresh_from_db()
+        assert row.next_attempt_at == now + dt.timedelta(minutes=3)
+        assert (
+            notifications.notification_send(row.pk, now + dt.timedelta(minutes=3))
+            == "sent"
+        )
+        assert (
+            notifications.notification_send(row.pk, now + dt.timedelta(minutes=4))
+            == "sent"
+        )
+    assert inbox.attempts == 3
+    assert len(inbox.messages) == 1
+    assert "safety concern" in text_of(inbox.messages[0])
+
+
+def test_smtp_permanent_failure_is_marked_and_shown_to_admins(
+    supervisor, admin_user, as_user, smtp_settings
+):
+    with smtp_server(answers=["550 5.1.1 No such user"]) as (inbox, port):
+        smtp_settings(port)
+        row = alert_row(supervisor)
+        assert notifications.notification_send(row.pk, row.due_at) == "failed"
+    row.refresh_from_db()
+    assert "550" in row.last_error
+    page = as_user(admin_user).get("/admin/logs_app/notification/?status__exact=failed")
+    assert page.status_code == 200
+    assert "sam@example.org" in page.content.decode()
+    assert notifications.retry_failed(row.pk)
+    assert Notification.objects.get(pk=row.pk).status == "pending"
+
+
+def test_smtp_server_down_is_retried(supervisor, smtp_settings):
+    from tests.smtp import free_port
+
+    smtp_settings(free_port())  # nothing listens there
+    row = alert_row(supervisor)
+    assert notifications.notification_send(row.pk, row.due_at) == "pending"
+    row.refresh_from_db()
+    assert row.attempts == 1 and "Connection" in row.last_error
+
+
+def test_gives_up_after_max_attempts(supervisor, smtp_settings):
+    from tests.smtp import free_port
+
+    smtp_settings(free_port())
+    row = alert_row(supervisor)
+    now = row.due_at
+    statuses = []
+    for _ in range(notifications.MAX_ATTEMPTS):
+        statuses.append(notifications.notification_send(row.pk, now))
+        now += dt.timedelta(hours=2)
+    assert statuses[-1] == "failed"
+    assert set(statuses[:-1]) == {"pending"}
+
+
+def test_worker_killed_mid_send_gives_at_most_one_duplicate(supervisor, emails):
+    row = alert_row(supervisor)
+    now = row.due_at
+    # A worker claimed it, and died before recording anything.
+    Notification.objects.filter(pk=row.pk).update(
+        status="sending", claimed_at=now, attempts=1
+    )
+    assert (
+        dispatch_once(now + dt.timedelta(minutes=5))["handed"] == 0
+    )  # still its lease
+    assert dispatch_once(now + dt.timedelta(minutes=11))["handed"] == 1  # eager: sent
+    assert dispatch_once(now + dt.timedelta(minutes=30))["handed"] == 0
+    assert len(mail.outbox) == 1
+    assert Notification.objects.get(pk=row.pk).status == "sent"
+
+
+# --- commands
+def test_send_digests_twice_sends_once(supervisor, mentor, participant, emails, capsys):
+    InteractionLogFactory(
+        mentor=mentor, participant=participant, contact_date=dt.date(2026, 11, 17)
+    )
+    call_command("send_digests", "--week", "2026-W47")
+    call_command("send_digests", "--week", "2026-W47")
+    assert len(mail.outbox) == 1
+    assert "Digests for 2026-W47: 1 sent" in capsys.readouterr().out
+
+
+def test_preview_digest_prints_and_sends_nothing(
+    supervisor, mentor, participant, emails, capsys
+):
+    InteractionLogFactory(
+        mentor=mentor, participant=participant, contact_date=dt.date(2026, 11, 17)
+    )
+    call_command("preview_digest", "supervisor", "--week", "2026-W47")
+    out = capsys.readouterr().out
+    assert "Subject: Peerlog: your team's week 2026-W47" in out
+    assert "1 met" in out
+    assert mail.outbox == [] and not Notification.objects.exists()
+
+
+def test_dispatch_command_runs_one_pass(db, capsys):
+    call_command("dispatch_notifications")
+    assert "written: 0" in capsys.readouterr().out
