@@ -1,0 +1,132 @@
+"""The export page's form: validation and normalisation only. Choices are
+scoped to what the user may read (AZ-5); the level is checked by the export
+service, so a tampered level is refused with 403 and audited (EXP-1)."""
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from logs_app.exports import EXPORTABLE_STATUSES, ExportFilters, export_sites
+from logs_app.models import InteractionLog
+from logs_app.models_export import ExportJob, ExportLevel
+from mentors.models import Mentor
+from participants.models import Cohort
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+MAX_PK = 2**63 - 1
+
+
+class BoundedChoices(forms.ModelMultipleChoiceField):
+    """Refuses ids no database column can hold before querying with them (a
+    huge number would otherwise overflow inside the database driver: a 500)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            text = str(pk)
+            if not text.isdigit() or int(text) > MAX_PK:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
+
+
+class MentorChoices(BoundedChoices):
+    def label_from_instance(self, obj: Mentor) -> str:
+        return obj.user.get_full_name() or obj.user.get_username()
+
+
+class CohortChoices(BoundedChoices):
+    def label_from_instance(self, obj: Cohort) -> str:
+        return f"{obj.site.name} · {obj.name}"
+
+
+class ExportForm(forms.Form):
+    since = forms.DateField(label=_("From"), required=False, widget=DATE)
+    until = forms.DateField(label=_("To"), required=False, widget=DATE)
+    sites = BoundedChoices(
+        label=_("Sites"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: all your sites."),
+    )
+    cohorts = CohortChoices(
+        label=_("Cohorts"),
+        queryset=None,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+    )
+    mentors = MentorChoices(
+        label=_("Mentors"),
+        queryset=None,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+    )
+    outcomes = forms.MultipleChoiceField(
+        label=_("What happened"),
+        choices=InteractionLog.Outcome.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    statuses = forms.MultipleChoiceField(
+        label=_("Review status"),
+        choices=EXPORTABLE_STATUSES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    include_voided = forms.BooleanField(label=_("Include voided logs"), required=False)
+    level = forms.ChoiceField(
+        label=_("What to include"),
+        choices=[c for c in ExportLevel.choices if c[0] != ExportLevel.NONE],
+        initial=ExportLevel.CODED,
+        widget=forms.RadioSelect,
+    )
+    format = forms.ChoiceField(
+        label=_("File"),
+        choices=ExportJob.Format.choices,
+        initial=ExportJob.Format.CSV,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, user, offered_levels, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        sites = export_sites(user).order_by("name")
+        self.fields["sites"].queryset = sites
+        self.fields["cohorts"].queryset = (
+            Cohort.objects.filter(site__in=sites)
+            .select_related("site")
+            .order_by("site__name", "start_date", "name")
+        )
+        self.fields["mentors"].queryset = (
+            Mentor.objects.visible_to(user)
+            .select_related("user")
+            .order_by("user__first_name", "user__last_name", "user__username")
+        )
+        # Only the levels the user holds are shown; any other value posted is
+        # still parsed, so the service can refuse it with 403 and audit it.
+        self.fields["level"].widget.choices = offered_levels
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("The end date is before the start date."))
+        return data
+
+    def filters(self) -> ExportFilters:
+        data = self.cleaned_data
+        return ExportFilters(
+            since=data.get("since"),
+            until=data.get("until"),
+            sites=tuple(sorted(s.pk for s in data.get("sites") or [])),
+            cohorts=tuple(sorted(c.pk for c in data.get("cohorts") or [])),
+            mentors=tuple(sorted(m.pk for m in data.get("mentors") or [])),
+            outcomes=tuple(sorted(data.get("outcomes") or [])),
+            statuses=tuple(sorted(data.get("statuses") or [])),
+            include_voided=bool(data.get("include_voided")),
+        )
