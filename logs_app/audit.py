@@ -1,0 +1,367 @@
+"""The audit trail (AUD-1..4): the request context audit rows carry, the
+database triggers that keep history and make it append-only, and the reads of
+the audit viewer and its CSV export.
+
+Writes of audit rows stay in `logs_app.services.audit_record`.
+
+Triggers (installed by migration 0006 and again after every `migrate`, since
+SQLite rebuilds a table, and drops its triggers, when a later migration alters
+it):
+- history (AUD-2), PostgreSQL and SQLite: every UPDATE/DELETE of a log,
+  participant, assignment or mentor, and every change of a rights table, writes
+  a DataChange row with the whole row before and after. PostgreSQL also
+  records the database role and the app user and request id that the service
+  set for the transaction (`db_actor_set`); SQLite has no session variables, so
+  there those are empty.
+- append-only (AUD-3), PostgreSQL only: UPDATE, DELETE and TRUNCATE of the
+  audit, history and log-revision tables raise. Two transaction settings open
+  narrow doors: `peerlog.allow_truncate` (the test settings set it per
+  connection, so Django's flush between transactional tests works) and
+  `peerlog.allow_purge` (DELETE only; `history_purge_allowed()` sets it for
+  the demo's `seed_demo --reset`). UPDATE is refused always."""
+
+import contextvars
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.http import HttpRequest
+
+from logs_app.models import AuditEvent
+from participants.roles import Role, user_roles
+
+# --- request context ---------------------------------------------------------------
+_current_request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar(
+    "peerlog_current_request", default=None
+)
+
+
+def request_context_enter(request: HttpRequest) -> contextvars.Token:
+    """Remember the request being served, so that audit rows written by services
+    (which do not take a request) still carry its id, address and path."""
+    return _current_request.set(request)
+
+
+def request_context_exit(token: contextvars.Token) -> None:
+    _current_request.reset(token)
+
+
+def current_request() -> HttpRequest | None:
+    return _current_request.get()
+
+
+def db_actor_set(actor) -> None:
+    """Name the app user (and request) in this transaction's database session,
+    for the history triggers (PostgreSQL). Call inside `transaction.atomic()`;
+    a no-op on SQLite."""
+    if connection.vendor != "postgresql":
+        return
+    request = current_request()
+    request_id = getattr(request, "request_id", None)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('peerlog.actor_id', %s, true),"
+            " set_config('peerlog.request_id', %s, true)",
+            [str(actor.pk) if actor is not None else "", str(request_id or "")],
+        )
+
+
+@contextmanager
+def history_purge_allowed() -> Iterator[None]:
+    """Let this transaction DELETE audit, history and revision rows (PostgreSQL).
+    Only for wiping the demo program; never used by the app's own pages."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('peerlog.allow_purge', 'on', true)")
+        yield
+
+
+# --- triggers
+# table → (operations recorded, columns whose values are never copied)
+HISTORY_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "logs_app_interactionlog": (("UPDATE", "DELETE"), ()),
+    "participants_participant": (("UPDATE", "DELETE"), ("preferred_name",)),
+    "mentors_assignment": (("UPDATE", "DELETE"), ()),
+    "mentors_mentor": (("UPDATE", "DELETE"), ()),
+    # Rights: who may see which site, which role, which export level.
+    "mentors_mentor_sites": (("INSERT", "UPDATE", "DELETE"), ()),
+    "participants_siteaccess": (("INSERT", "UPDATE", "DELETE"), ()),
+    "auth_user_groups": (("INSERT", "UPDATE", "DELETE"), ()),
+    "logs_app_exportright": (("INSERT", "UPDATE", "DELETE"), ()),
+}
+APPEND_ONLY_TABLES = (
+    "logs_app_auditevent",
+    "logs_app_datachange",
+    "logs_app_logrevision",
+)
+HISTORY_TABLE = "logs_app_datachange"
+
+_PG_FUNCTIONS = """
+CREATE OR REPLACE FUNCTION peerlog_history() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    old_row jsonb;
+    new_row jsonb;
+    col text;
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN old_row := to_jsonb(OLD); END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN new_row := to_jsonb(NEW); END IF;
+    IF TG_OP = 'UPDATE' AND old_row = new_row THEN
+        RETURN NULL;
+    END IF;
+    IF TG_NARGS > 0 THEN
+        FOREACH col IN ARRAY TG_ARGV LOOP
+            IF old_row IS NOT NULL THEN
+                old_row := jsonb_set(old_row, ARRAY[col], '"[redacted]"');
+            END IF;
+            IF new_row IS NOT NULL THEN
+                new_row := jsonb_set(
+                    new_row, ARRAY[col],
+                    CASE WHEN TG_OP = 'UPDATE'
+                              AND to_jsonb(OLD) -> col
+                                  IS DISTINCT FROM to_jsonb(NEW) -> col
+                         THEN '"[changed]"'::jsonb ELSE '"[redacted]"'::jsonb END);
+            END IF;
+        END LOOP;
+    END IF;
+    INSERT INTO logs_app_datachange
+        (table_name, row_id, operation, changed_at, old_values, new_values,
+         db_user, actor_id, request_id)
+    VALUES (
+        TG_TABLE_NAME,
+        COALESCE(new_row ->> 'id', old_row ->> 'id'),
+        TG_OP,
+        clock_timestamp(),
+        old_row,
+        new_row,
+        current_user,
+        NULLIF(current_setting('peerlog.actor_id', true), '')::bigint,
+        NULLIF(current_setting('peerlog.request_id', true), '')::uuid
+    );
+    RETURN NULL;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION peerlog_append_only() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF TG_OP = 'TRUNCATE'
+       AND current_setting('peerlog.allow_truncate', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'DELETE' AND current_setting('peerlog.allow_purge', true) = 'on' THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION 'peerlog: % is append-only; % refused', TG_TABLE_NAME, TG_OP;
+END
+$fn$;
+"""
+
+
+def _pg_statements(tables: set[str]) -> list[str]:
+    statements = [_PG_FUNCTIONS]
+    for table, (operations, redacted) in HISTORY_TABLES.items():
+        if table not in tables:
+            continue
+        args = ", ".join(f"'{column}'" for column in redacted)
+        statements += [
+            f'DROP TRIGGER IF EXISTS peerlog_history ON "{table}"',
+            f"CREATE TRIGGER peerlog_history AFTER {' OR '.join(operations)} "
+            f'ON "{table}" FOR EACH ROW EXECUTE FUNCTION peerlog_history({args})',
+        ]
+    for table in APPEND_ONLY_TABLES:
+        statements += [
+            f'DROP TRIGGER IF EXISTS peerlog_append_only ON "{table}"',
+            f'DROP TRIGGER IF EXISTS peerlog_append_only_truncate ON "{table}"',
+            f"CREATE TRIGGER peerlog_append_only BEFORE UPDATE OR DELETE "
+            f'ON "{table}" FOR EACH ROW EXECUTE FUNCTION peerlog_append_only()',
+            f"CREATE TRIGGER peerlog_append_only_truncate BEFORE TRUNCATE "
+            f'ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION peerlog_append_only()',
+        ]
+    return statements
+
+
+def _sqlite_row(alias: str, columns: list[str], redacted: tuple[str, ...], op: str):
+    parts = []
+    for column in columns:
+        if column in redacted:
+            value = "'[redacted]'"
+            if alias == "NEW" and op == "UPDATE":
+                value = (
+                    f'CASE WHEN OLD."{column}" IS NOT NEW."{column}" '
+                    "THEN '[changed]' ELSE '[redacted]' END"
+                )
+        else:
+            value = f'{alias}."{column}"'
+        parts.append(f"'{column}', {value}")
+    return f"json_object({', '.join(parts)})"
+
+
+def _sqlite_statements(cursor, tables: set[str]) -> list[str]:
+    statements = []
+    for table, (operations, redacted) in HISTORY_TABLES.items():
+        for op in ("INSERT", "UPDATE", "DELETE"):
+            statements.append(f'DROP TRIGGER IF EXISTS "peerlog_history_{table}_{op}"')
+        if table not in tables:
+            continue
+        columns = [
+            col.name
+            for col in connection.introspection.get_table_description(cursor, table)
+        ]
+        for op in operations:
+            old = (
+                _sqlite_row("OLD", columns, redacted, op) if op != "INSERT" else "NULL"
+            )
+            new = (
+                _sqlite_row("NEW", columns, redacted, op) if op != "DELETE" else "NULL"
+            )
+            row = "NEW" if op == "INSERT" else "OLD"
+            statements.append(
+                f'CREATE TRIGGER "peerlog_history_{table}_{op}" AFTER {op} '
+                f'ON "{table}" FOR EACH ROW BEGIN '
+                f'INSERT INTO "{HISTORY_TABLE}" (table_name, row_id, operation, '
+                "changed_at, old_values, new_values, db_user, actor_id, request_id) "
+                f"VALUES ('{table}', CAST({row}.\"id\" AS TEXT), '{op}', "
+                "strftime('%Y-%m-%d %H:%M:%f', 'now'), "
+                f"{old}, {new}, '', NULL, NULL); END"
+            )
+    return statements
+
+
+def triggers_install(using: str = "default") -> None:
+    """(Re)create the history and append-only triggers. Idempotent."""
+    from django.db import connections
+
+    conn = connections[using]
+    if conn.vendor not in ("postgresql", "sqlite"):
+        return
+    with conn.cursor() as cursor:
+        tables = set(conn.introspection.table_names(cursor))
+        if HISTORY_TABLE not in tables:
+            return  # before migration 0006
+        if conn.vendor == "postgresql":
+            statements = _pg_statements(tables)
+        else:
+            statements = _sqlite_statements(cursor, tables)
+        for statement in statements:
+            cursor.execute(statement)
+
+
+# --- the audit viewer ---------------------------------------------------------------
+def can_view_audit(user) -> bool:
+    roles = user_roles(user)
+    return Role.ADMIN in roles or Role.SUPERVISOR in roles
+
+
+def audit_event_list(
+    *,
+    user,
+    actor: str = "",
+    action: str = "",
+    outcome: str = "",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    object_type: str = "",
+    object_id: str = "",
+):
+    """Audit events `user` may read, newest first, filtered. Admins: all.
+    Supervisors: events about the mentors they supervise (their logs, their
+    assignments, what they did). Anyone else: none. Dates are UTC days,
+    inclusive."""
+    roles = user_roles(user)
+    events = AuditEvent.objects.select_related("actor", "site")
+    if Role.ADMIN not in roles:
+        if Role.SUPERVISOR not in roles:
+            return events.none()
+        events = events.filter(mentor__supervisor=user)
+    if actor:
+        events = events.filter(actor__username=actor)
+    if action:
+        # "log." finds every log action; a full name finds just that one.
+        events = events.filter(
+            Q(action=action) | Q(action__startswith=action.rstrip(".") + ".")
+        )
+    if outcome:
+        events = events.filter(outcome=outcome)
+    if date_from:
+        events = events.filter(
+            at__gte=dt.datetime.combine(date_from, dt.time(), tzinfo=dt.UTC)
+        )
+    if date_to:
+        events = events.filter(
+            at__lt=dt.datetime.combine(
+                date_to + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC
+            )
+        )
+    if object_type:
+        events = events.filter(object_type=object_type)
+    if object_id:
+        events = events.filter(object_id=object_id)
+    return events.order_by("-at", "-pk")
+
+
+# --- CSV
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
+CSV_COLUMNS = (
+    "at_utc",
+    "actor",
+    "roles",
+    "action",
+    "outcome",
+    "object_type",
+    "object_id",
+    "site",
+    "ip",
+    "request_id",
+    "method",
+    "path",
+    "details",
+)
+
+
+def csv_safe(value: Any) -> str:
+    """A cell a spreadsheet will not run: text starting with = + - @, tab, CR or
+    NUL gets a leading apostrophe."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def audit_csv_rows(events) -> Iterator[str]:
+    """The events as CSV lines (RFC 4180, header first), streamed."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(values) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([csv_safe(v) for v in values])
+        return buffer.getvalue()
+
+    yield line(CSV_COLUMNS)
+    for event in events.iterator(chunk_size=500):
+        yield line(
+            (
+                event.at.astimezone(dt.UTC).isoformat(),
+                event.actor.username if event.actor else "",
+                event.roles,
+                event.action,
+                event.outcome,
+                event.object_type,
+                event.object_id,
+                event.site.code if event.site else "",
+                event.ip or "",
+                event.request_id or "",
+                event.method,
+                event.path,
+                json.dumps(event.details, sort_keys=True, ensure_ascii=False),
+            )
+        )
