@@ -43,7 +43,8 @@ RUN DJANGO_SECRET_KEY=collectstatic-build-only-not-a-real-secret-0123456789abcde
 
 # Unprivileged runtime user (numeric, so runAsNonRoot-style checks can verify it).
 RUN groupadd --system --gid 10001 peerlog \
-    && useradd --system --uid 10001 --gid peerlog --home-dir /app --no-create-home peerlog
+    && useradd --system --uid 10001 --gid peerlog --home-dir /app --no-create-home peerlog \
+    && mkdir -p /data/exports && chown 10001:10001 /data/exports
 USER 10001:10001
 
 EXPOSE 8000

@@ -5,7 +5,7 @@ from config.views import healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("accounts.urls")),
     path("healthz", healthz, name="healthz"),
     path("", include("logs_app.urls")),
 ]

@@ -12,7 +12,9 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
+from logs_app.audit import db_actor_set
 from logs_app.jobs import run_after_commit_if_eager
 from logs_app.models import (
     AuditEvent,
@@ -23,9 +25,9 @@ from logs_app.models import (
     Notification,
 )
 from logs_app.notifications import safety_alert_write
-from logs_app.tasks import send_notification
 from logs_app.timeutils import local_instant
 from mentors.models import Mentor
+from participants.roles import Role, user_roles
 
 # Fields copied from a validated form onto the log, and tracked in history.
 SCALAR_FIELDS = (
@@ -50,6 +52,15 @@ SCALAR_FIELDS = (
     "safety_concern",
 )
 M2M_FIELDS = ("techniques", "topics", "role_functions")
+# LogRevision action → audit action (AUD-1).
+LOG_AUDIT_ACTIONS = {
+    "created": "log.create",
+    "submitted": "log.submit",
+    "edited": "log.update",
+    "returned": "log.return",
+    "reviewed": "log.review",
+    "voided": "log.void",
+}
 TRACKED_FIELDS = SCALAR_FIELDS + M2M_FIELDS + ("status",)
 
 
@@ -118,6 +129,7 @@ def snapshot_diff(
     }
 
 
+@sensitive_variables()  # error reports never show the values typed (AUD-5)
 def log_save(
     *,
     actor,
@@ -137,9 +149,12 @@ def log_save(
       version with different content raises LogConflict; the same content is a
       harmless repeat and changes nothing.
     - `submit`: file it (draft/returned → submitted); filed logs stay filed.
-    Edits of filed logs keep the previous values in LogRevision."""
+    Edits of filed logs keep the previous values in LogRevision; creating,
+    submitting and editing a filed log are audited (draft autosaves are work
+    in progress and are not)."""
     now = now or timezone.now()
     with transaction.atomic():
+        db_actor_set(actor)
         created = False
         if log is None:
             log = (
@@ -239,6 +254,18 @@ def log_save(
                 if not created
                 else changes,
             )
+            audit_record(
+                action=LOG_AUDIT_ACTIONS[action],
+                obj=log,
+                actor=actor,
+                # Field names only, never values (AUD-1).
+                details={
+                    "version": log.version,
+                    "status": log.status,
+                    "fields": sorted(changes),
+                    **({"created": True} if created else {}),
+                },
+            )
         LogAutosave.objects.filter(log=log, user=actor).delete()
         if _raises_safety_alert(before, log):
             _safety_alert(log=log, now=now)
@@ -256,6 +283,9 @@ def _raises_safety_alert(before: dict[str, Any], log: InteractionLog) -> bool:
 def _safety_alert(*, log: InteractionLog, now: dt.datetime) -> None:
     """Alert rows in this transaction (JOB-1); the dispatcher sends them within
     a minute (in eager mode, right after the commit)."""
+    # Imported here: the tasks module imports the export jobs, which use services.
+    from logs_app.tasks import send_notification
+
     safety_alert_write(log=log, now=now)
     for pk in Notification.objects.filter(
         kind=Notification.Kind.SAFETY_ALERT,
@@ -265,6 +295,7 @@ def _safety_alert(*, log: InteractionLog, now: dt.datetime) -> None:
         run_after_commit_if_eager(send_notification, pk)
 
 
+@sensitive_variables()
 def log_autosave_filed(
     *,
     actor,
@@ -275,7 +306,13 @@ def log_autosave_filed(
 ) -> LogAutosave:
     """Keep what the author is typing into a filed log, without changing the log
     or its history until they save (REL-1). `base_version` is the version the
-    form was opened at, so the eventual save still detects conflicts (REL-2)."""
+    form was opened at, so the eventual save still detects conflicts (REL-2).
+    NUL characters are dropped: PostgreSQL's jsonb cannot hold them, and the
+    form refuses them anyway when the author saves."""
+    data = {
+        str(key).replace("\x00", ""): [str(v).replace("\x00", "") for v in values]
+        for key, values in data.items()
+    }
     autosave, _created = LogAutosave.objects.update_or_create(
         log=log,
         user=actor,
@@ -290,34 +327,91 @@ def log_autosave_filed(
 
 def client_ip(request: HttpRequest) -> str | None:
     # REMOTE_ADDR only: a proxy's forwarded header is trusted in one place, by
-    # configuration, once a proxy is part of the stack.
+    # configuration (accounts.middleware.ClientIPMiddleware rewrites it).
     return request.META.get("REMOTE_ADDR") or None
+
+
+def _no_nul(value: Any) -> Any:
+    """PostgreSQL text and jsonb cannot hold NUL: audit rows drop it, so that a
+    hostile path or username is recorded instead of failing the request."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_no_nul(k): _no_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_no_nul(v) for v in value]
+    return value
+
+
+def _event_scope(obj: Any, user) -> tuple[int | None, int | None]:
+    """(site id, mentor id) an event is about, from the object or the actor.
+    Uses what the object already holds; at most one small query."""
+    from mentors.models import Assignment
+    from participants.models import Participant, SiteAccess
+
+    def site_of(participant_id: int | None, holder: Any) -> int | None:
+        cached = holder._state.fields_cache.get("participant")
+        if cached is not None:
+            return cached.site_id
+        if participant_id is None:
+            return None
+        return (
+            Participant.objects.filter(pk=participant_id)
+            .values_list("site_id", flat=True)
+            .first()
+        )
+
+    if isinstance(obj, LogComment):
+        obj = obj.log
+    if isinstance(obj, InteractionLog | Assignment):
+        return site_of(obj.participant_id, obj), obj.mentor_id
+    if isinstance(obj, Participant | SiteAccess):
+        return obj.site_id, None
+    if isinstance(obj, Mentor):
+        return None, obj.pk
+    if user is not None and Role.MENTOR in user_roles(user):
+        mentor_id = (
+            Mentor.objects.filter(user=user).values_list("pk", flat=True).first()
+        )
+        return None, mentor_id
+    return None, None
 
 
 def audit_record(
     *,
-    request: HttpRequest | None,
+    request: HttpRequest | None = None,
     action: str,
     outcome: str = "ok",
     obj: Any = None,
     details: dict[str, Any] | None = None,
     actor=None,
 ) -> AuditEvent:
-    """Append one audit event. Details must never contain narrative text."""
+    """Append one audit event (AUD-1). Details must never contain narrative
+    text or participant details. Without `request`, the request being served
+    (if any) still gives the address, path and request id."""
+    from logs_app.audit import current_request
+
+    context = request if request is not None else current_request()
     user = actor
     if user is None and request is not None and request.user.is_authenticated:
         user = request.user
+    roles = ",".join(sorted(user_roles(user))) if user is not None else ""
+    site_id, mentor_id = _event_scope(obj, user)
     return AuditEvent.objects.create(
         at=timezone.now(),
         actor=user,
+        roles=roles,
         action=action,
-        outcome=outcome,
+        outcome=_no_nul(outcome)[:20],
         object_type=obj._meta.model_name if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
-        path=request.path[:300] if request is not None else "",
-        method=request.method if request is not None else "",
-        ip=client_ip(request) if request is not None else None,
-        details=details or {},
+        site_id=site_id,
+        mentor_id=mentor_id,
+        path=_no_nul(context.path)[:300] if context is not None else "",
+        method=context.method[:8] if context is not None else "",
+        ip=client_ip(context) if context is not None else None,
+        request_id=getattr(context, "request_id", None),
+        details=_no_nul(details or {}),
     )
 
 
@@ -337,6 +431,7 @@ def _comment(*, log: InteractionLog, author, kind: str, body: str, now) -> LogCo
     )
 
 
+@sensitive_variables()
 def log_review(
     *,
     actor,
@@ -360,6 +455,7 @@ def log_review(
         )
     kept = None
     with transaction.atomic():
+        db_actor_set(actor)
         log = InteractionLog.objects.select_for_update().get(pk=log.pk)
         stale = log.status != InteractionLog.Status.SUBMITTED or (
             log.version != expected_version
@@ -422,6 +518,7 @@ def logs_bulk_review(
     now = now or timezone.now()
     marked: list[InteractionLog] = []
     with transaction.atomic():
+        db_actor_set(actor)
         candidates = (
             InteractionLog.objects.select_for_update()
             .filter(pk__in=versions, mentor__supervisor=actor)
@@ -452,8 +549,73 @@ def logs_bulk_review(
             )
             for log in marked
         )
+        _audit_bulk_review(actor=actor, logs=marked, now=now)
     done = {log.pk for log in marked}
     return marked, [pk for pk in versions if pk not in done]
+
+
+def _audit_bulk_review(*, actor, logs: list[InteractionLog], now) -> None:
+    """One audit row per log marked in bulk, written in one query."""
+    if not logs:
+        return
+    from logs_app.audit import current_request
+
+    request = current_request()
+    sites = dict(
+        InteractionLog.objects.filter(pk__in=[log.pk for log in logs]).values_list(
+            "pk", "participant__site_id"
+        )
+    )
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            at=now,
+            actor=actor,
+            roles=",".join(sorted(user_roles(actor))),
+            action="log.review",
+            object_type="interactionlog",
+            object_id=str(log.pk),
+            site_id=sites.get(log.pk),
+            mentor_id=log.mentor_id,
+            path=request.path[:300] if request is not None else "",
+            method=request.method if request is not None else "",
+            ip=client_ip(request) if request is not None else None,
+            request_id=getattr(request, "request_id", None),
+            details={"version": log.version, "bulk": True},
+        )
+        for log in logs
+    )
+
+
+def log_void(
+    *, actor, log: InteractionLog, reason: str, now: dt.datetime | None = None
+) -> InteractionLog:
+    """Void a filed log: it stays (with its history) but leaves counts and
+    exports, and is locked. The reason is required, kept on the log and in its
+    history; the audit row names the action only."""
+    now = now or timezone.now()
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why this log is voided.")})
+    with transaction.atomic():
+        db_actor_set(actor)
+        log = InteractionLog.objects.select_for_update().get(pk=log.pk)
+        if log.is_voided:
+            raise ValidationError(_("This log is already voided."))
+        log.is_voided, log.void_reason = True, reason
+        log.version += 1
+        log.save(update_fields=["is_voided", "void_reason", "version", "updated_at"])
+        LogRevision.objects.create(
+            log=log,
+            version=log.version,
+            action=LogRevision.Action.VOIDED,
+            actor=actor,
+            at=now,
+            changes={"is_voided": [False, True], "void_reason": ["", reason]},
+        )
+        audit_record(
+            action="log.void", obj=log, actor=actor, details={"version": log.version}
+        )
+    return log
 
 
 def routine_q() -> Q:
@@ -467,6 +629,7 @@ def routine_q() -> Q:
     )
 
 
+@sensitive_variables()
 def log_comment_add(
     *, actor, log: InteractionLog, body: str, now: dt.datetime | None = None
 ) -> LogComment:

@@ -6,7 +6,8 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from logs_app import notifications
+# export_jobs defines the export task: importing it registers it with the worker.
+from logs_app import export_jobs, notifications
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +39,5 @@ def dispatch_once(now=None) -> dict[str, int]:
                 notifications.release(waiting, now)
             break
         handed += 1
-    exports = 0
-    try:
-        from logs_app.export_jobs import dispatch_pending_exports
-    except ImportError:  # the export module is optional in older databases
-        pass
-    else:
-        exports = dispatch_pending_exports(now=now)
+    exports = export_jobs.dispatch_pending_exports(now=now)
     return {"written": written, "handed": handed, "exports": exports}

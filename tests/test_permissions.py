@@ -59,6 +59,7 @@ OUT = Redirect(r"/accounts/login/")  # signed out
 TEAM = Redirect(r"/team/")  # the supervisor's home
 QUEUE = Redirect(r"/review/")  # back to the review queue after acting
 REVIEWED = Redirect(r"/logs/\d+/review/")  # back to the review page
+ENROL = Redirect(r"/accounts/two-factor/setup/")  # set up two-step sign-in
 
 ROLES = (
     "anonymous",
@@ -165,11 +166,63 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "GET":      _every(404),
         "POST":     _every(404),
     },
+    # Research export: research staff and admins; a job is its requester's only.
+    "export_page": {
+        "GET":      (L,    403,   403,  403,  403,  403,  200,  200,  200,  403),
+        # `staff` holds no export right (EXP-1: none by default); admins export.
+        "POST":     (L,    403,   403,  403,  403,  403,  403,  403,  200,  403),
+    },
+    "export_history": {
+        "GET":      (L,    403,   403,  403,  403,  403,  200,  200,  200,  403),
+        "POST":     _signed_in(405),
+    },
+    # `staff`'s finished export (see _export_job).
+    "export_detail": {
+        "GET":      (L,    403,   403,  403,  403,  403,  200,  404,  404,  403),
+    },
+    "export_status": {
+        "GET":      (L,    403,   403,  403,  403,  403,  200,  404,  404,  403),
+    },
+    "export_download": {
+        "GET":      (L,    403,   403,  403,  403,  403,  200,  404,  404,  403),
+    },
+    # Audit (AUD-4): admins see everything, supervisors their mentors' events.
+    "audit_list": {
+        "GET":      (L,    403,   403,  403,  200,  200,  403,  403,  200,  403),
+        "POST":     _signed_in(405),
+    },
+    "audit_export": {
+        "GET":      (L,    403,   403,  403,  200,  200,  403,  403,  200,  403),
+        "POST":     _signed_in(405),
+    },
     "healthz": {
         "GET":      _every(200),
     },
     "login": {
         "GET":      _every(200),
+    },
+    # Sign-in security (accounts/). The matrix runs with two-step sign-in off
+    # (test settings), so no one is verified: the code page sends everyone to
+    # set up an authenticator, which anyone signed in may do (AUTH-4).
+    "two_factor_verify": {
+        "GET":      _signed_in(ENROL),
+        "POST":     _signed_in(ENROL),
+    },
+    "two_factor_enrol": {
+        "GET":      _signed_in(200),
+        "POST":     _signed_in(400),  # no code typed
+    },
+    "account_security": {
+        "GET":      _signed_in(200),
+        "POST":     _signed_in(405),
+    },
+    "backup_codes_regenerate": {
+        "GET":      _signed_in(405),
+        "POST":     _signed_in(ENROL),  # no authenticator yet
+    },
+    "session_keepalive": {
+        "GET":      _signed_in(200),
+        "POST":     _signed_in(200),
     },
     "logout": {
         "GET":      _signed_in(405),
@@ -230,7 +283,38 @@ def _url(name: str, log: InteractionLog) -> str:
         return reverse(name, args=[log.participant_id])
     if name == "password_reset_confirm":
         return reverse(name, args=["MQ", "not-a-token"])
+    if name in {"export_detail", "export_status", "export_download"}:
+        return reverse(name, args=[_export_job().pk])
     return reverse(name)
+
+
+def _export_job():
+    """A finished CSV export of `staff` (or of another research user when the
+    case does not use `staff`), built by the job path."""
+    from django.contrib.auth.models import User
+    from django.utils import timezone
+
+    from logs_app.export_jobs import export_job_create, export_job_run
+    from logs_app.exports import ExportFilters
+    from logs_app.models_export import ExportRight
+
+    owner = User.objects.filter(username="staff").first() or UserFactory(
+        username="export_owner", roles=[Role.RESEARCH]
+    )
+    ExportRight.objects.get_or_create(
+        user=owner, defaults={"level": "coded", "granted_at": timezone.now()}
+    )
+    job = export_job_create(
+        user=owner, filters=ExportFilters(), level="coded", fmt="csv"
+    )
+    export_job_run(job.pk)
+    return job
+
+
+@pytest.fixture(autouse=True)
+def _export_files(settings, tmp_path):
+    """Export files written by the export_* rows go to a temporary directory."""
+    settings.PEERLOG_EXPORT_DIR = str(tmp_path / "exports")
 
 
 def _post_data(name: str, log: InteractionLog) -> dict:
@@ -259,6 +343,8 @@ def _post_data(name: str, log: InteractionLog) -> dict:
         return {"digest": "weekly"}
     if name == "log_comment_add":
         return {"body": "Thank you for writing this up so clearly."}
+    if name == "export_page":
+        return {"level": "coded", "format": "csv"}
     if name in {"log_create", "log_autosave_new"}:
         return {"idempotency_key": str(uuid.uuid4()), "action": "save"}
     return {}
@@ -378,8 +464,12 @@ def test_matrix_lets_strangers_reach_only_the_anonymous_views():
     assert reachable | {"admin:login"} == ANONYMOUS_VIEWS
 
 
-def test_stranger_gets_the_admin_login_form(client):
-    assert client.get(reverse("admin:login")).status_code == 200
+def test_admin_login_sends_everyone_to_the_one_sign_in_page(client):
+    # AZ-12 / AUTH-4/5: the admin has no password form of its own to get round
+    # the lockout or the two-step check.
+    response = client.get(reverse("admin:login"))
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/admin/"
 
 
 # --- the matrix -----------------------------------------------------------------------

@@ -36,12 +36,20 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "participants",
     "mentors",
     "logs_app",
+    "accounts",
 ]
 
 MIDDLEWARE = [
+    # A request id on every audit row and response (AUD-1); wraps everything.
+    "logs_app.middleware.RequestIDMiddleware",
+    # First, so that everything after it sees the real client in REMOTE_ADDR.
+    "accounts.middleware.ClientIPMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -50,7 +58,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SessionPolicyMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "logs_app.middleware.AuditDenialMiddleware",
@@ -70,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "mentors.context_processors.roles",
+                "accounts.context_processors.session_timeout",
             ],
         },
     },
@@ -124,10 +136,28 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Two-step sign-in (AUTH-4): TOTP required for supervisors, research staff and
+# admins, optional for mentors. Off only in the test settings (see test.py).
+PEERLOG_2FA_REQUIRED = env_bool("PEERLOG_2FA_REQUIRED", True)
+OTP_TOTP_ISSUER = env_str("PEERLOG_OTP_ISSUER", "Peerlog")
+# Lockout (AUTH-5): this many failures for one username lock it for this long.
+PEERLOG_LOCKOUT_FAILURES = env_int("PEERLOG_LOCKOUT_FAILURES", 5)
+PEERLOG_LOCKOUT_SECONDS = env_int("PEERLOG_LOCKOUT_SECONDS", 15 * 60)
+# How many reverse proxies we run in front of the app, each appending to
+# X-Forwarded-For. 0: the client is REMOTE_ADDR and the header is ignored.
+PEERLOG_TRUSTED_PROXY_COUNT = env_int("PEERLOG_TRUSTED_PROXY_COUNT", 0)
 
 # --- Sessions and cookies -------------------------------------------------------
+# In the database (SES-7): a Redis outage signs no one out.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-SESSION_COOKIE_AGE = 12 * 60 * 60
+# SES-1/2: 30 minutes idle, 12 hours absolute (accounts.middleware enforces
+# both; the cookie age is the absolute limit), warned 2 minutes before.
+PEERLOG_SESSION_IDLE_SECONDS = env_int("PEERLOG_SESSION_IDLE_SECONDS", 30 * 60)
+PEERLOG_SESSION_ABSOLUTE_SECONDS = env_int(
+    "PEERLOG_SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60
+)
+PEERLOG_SESSION_WARNING_SECONDS = env_int("PEERLOG_SESSION_WARNING_SECONDS", 2 * 60)
+SESSION_COOKIE_AGE = PEERLOG_SESSION_ABSOLUTE_SECONDS
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -228,5 +258,12 @@ LOGGING = {
 # How often the log form autosaves while someone types (milliseconds).
 PEERLOG_AUTOSAVE_INTERVAL_MS = env_int("PEERLOG_AUTOSAVE_INTERVAL_MS", 4000)
 PEERLOG_PAGE_SIZE = env_int("PEERLOG_PAGE_SIZE", 25)
+# Research export: where job files are written (shared by web and worker), the
+# key for pseudonymous IDs (EXP-4: set it, so rotating DJANGO_SECRET_KEY does not
+# change every pseudonym), how long download links live, and up to how many
+# logs a CSV downloads at once instead of running as a job.
+PEERLOG_EXPORT_DIR = env_str("PEERLOG_EXPORT_DIR", str(BASE_DIR / "media" / "exports"))
+PEERLOG_EXPORT_KEY = env_str("PEERLOG_EXPORT_KEY", "")
+PEERLOG_EXPORT_TTL_HOURS = env_int("PEERLOG_EXPORT_TTL_HOURS", 72)
 # Where links in e-mails point (scheme and host, no trailing slash).
 PEERLOG_SITE_URL = env_str("PEERLOG_SITE_URL", "http://127.0.0.1:8000")

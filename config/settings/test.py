@@ -16,12 +16,23 @@ os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 from .base import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Two-step sign-in is off for the suite's fixed cast, which signs in with a
+# password only; tests/accounts turns it on with the `settings` fixture, and
+# PEERLOG_TEST_2FA=1 runs everything with it on. Production defaults to True.
+PEERLOG_2FA_REQUIRED = env_bool("PEERLOG_TEST_2FA", False)  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 CELERY_TASK_ALWAYS_EAGER = True
+# Audit, history and revision tables refuse TRUNCATE on PostgreSQL (AUD-3);
+# Django's flush between transactional tests truncates every table, so test
+# connections (only) open that door. Tests that prove the refusal close it.
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (  # noqa: F405
+        "-c peerlog.allow_truncate=on"
+    )
 # Serve static files straight from the finders (no collectstatic in tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
@@ -36,3 +47,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
             tempfile.gettempdir(), f"peerlog-test-{os.getpid()}.sqlite3"
         )
     }
+
+# Export files go to a throwaway directory per test process.
+PEERLOG_EXPORT_DIR = os.path.join(
+    tempfile.gettempdir(), f"peerlog-exports-{os.getpid()}"
+)

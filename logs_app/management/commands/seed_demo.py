@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from logs_app.audit import history_purge_allowed
 from logs_app.models import (
     AuditEvent,
     InteractionLog,
@@ -23,6 +24,7 @@ from logs_app.models import (
     Technique,
     Topic,
 )
+from logs_app.models_export import ExportJob, ExportLevel, ExportRight
 from logs_app.services import log_comment_add, log_review, log_save
 from mentors.models import Assignment, Mentor
 from participants.models import Cohort, Participant, Site, SiteAccess
@@ -148,6 +150,13 @@ class Command(BaseCommand):
         research = self._user("rita.research", "Rita", "Research", Role.RESEARCH)
         for site in sites.values():
             SiteAccess.objects.create(user=research, site=site)
+        ExportRight.objects.create(
+            user=research,
+            level=ExportLevel.TEXT,
+            granted_by=admin,
+            granted_at=now,
+            note="Demo: approved research protocol",
+        )
         supervisors = []
         for username, first, last, site_codes in SUPERVISORS:
             supervisor = self._user(username, first, last, Role.SUPERVISOR)
@@ -384,7 +393,11 @@ class Command(BaseCommand):
         )
         LogAutosave.objects.filter(log__in=logs).delete()
         LogComment.objects.filter(log__in=logs).delete()
-        LogRevision.objects.filter(log__in=logs).delete()
+        # Revisions and audit rows are append-only on PostgreSQL (AUD-3): the
+        # demo's own reset is the one place allowed to delete them.
+        with history_purge_allowed():
+            LogRevision.objects.filter(log__in=logs).delete()
+            AuditEvent.objects.filter(actor__username__in=usernames).delete()
         logs.delete()
         Assignment.objects.filter(participant__site__code__in=codes).delete()
         Mentor.objects.filter(user__username__in=usernames).delete()
@@ -392,7 +405,7 @@ class Command(BaseCommand):
         Cohort.objects.filter(site__code__in=codes).delete()
         SiteAccess.objects.filter(site__code__in=codes).delete()
         Site.objects.filter(code__in=codes).delete()
-        AuditEvent.objects.filter(actor__username__in=usernames).delete()
+        ExportJob.objects.filter(requested_by__username__in=usernames).delete()
         User.objects.filter(username__in=usernames).delete()
         self.stdout.write("Demo data deleted.")
 
@@ -410,7 +423,7 @@ class Command(BaseCommand):
                 "supervises the Boston and Denver mentors",
             ),
             ("supervisor", "sofia.supervisor", "supervises the Sydney mentors"),
-            ("research staff", "rita.research", "reads logs at all three sites"),
+            ("research staff", "rita.research", "reads and exports logs (with text)"),
             ("admin", "admin", "everything, including /admin/"),
         ]
         for role, username, note in rows:
