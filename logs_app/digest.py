@@ -95,10 +95,14 @@ def digest_get(
 
 def _escalations(user, now: dt.datetime) -> list[Escalation]:
     """Per site `user` leads: submitted logs waiting longer than the site's
-    escalation threshold. One query."""
+    escalation threshold. One query, whatever the number of sites or logs."""
     sites = {site.pk: site for site in Site.objects.filter(lead=user)}
     if not sites:
         return []
+    overdue = Q(pk__in=[])
+    for site in sites.values():
+        cutoff = now - dt.timedelta(days=site.escalation_days)
+        overdue |= Q(participant__site=site.pk, submitted_at__lt=cutoff)
     rows = (
         InteractionLog.objects.filter(
             participant__site__in=sites.keys(),
@@ -106,24 +110,15 @@ def _escalations(user, now: dt.datetime) -> list[Escalation]:
             is_voided=False,
         )
         .values("participant__site")
-        .annotate(
-            oldest=Min("submitted_at"),
-            waiting=Count("pk", filter=Q(submitted_at__isnull=False)),
-        )
+        .annotate(oldest=Min("submitted_at"), overdue=Count("pk", filter=overdue))
         .order_by()
     )
-    result = []
-    for row in rows:
-        site = sites[row["participant__site"]]
-        oldest_days = (now - row["oldest"]).days
-        if oldest_days > site.escalation_days:
-            overdue = InteractionLog.objects.filter(
-                participant__site=site,
-                status=InteractionLog.Status.SUBMITTED,
-                is_voided=False,
-                submitted_at__lt=now - dt.timedelta(days=site.escalation_days),
-            ).count()
-            result.append(
-                Escalation(site=site, waiting=overdue, oldest_days=oldest_days)
-            )
-    return result
+    return [
+        Escalation(
+            site=sites[row["participant__site"]],
+            waiting=row["overdue"],
+            oldest_days=(now - row["oldest"]).days,
+        )
+        for row in rows
+        if row["overdue"]
+    ]

@@ -426,3 +426,31 @@ def test_preview_digest_prints_and_sends_nothing(
 def test_dispatch_command_runs_one_pass(db, capsys):
     call_command("dispatch_notifications")
     assert "written: 0" in capsys.readouterr().out
+
+
+def test_digest_queries_do_not_grow_with_logs(
+    supervisor, mentor, participant, site, django_assert_num_queries
+):
+    from logs_app.digest import digest_get
+
+    site.lead = supervisor
+    site.save()
+    now = dt.datetime(2026, 11, 23, 13, 30, tzinfo=dt.UTC)
+    for rows in (3, 30):
+        InteractionLogFactory.create_batch(
+            rows,
+            mentor=mentor,
+            participant=participant,
+            contact_date=dt.date(2026, 11, 17),
+        )
+        # mentors + their sites; led sites + escalations; team figures +
+        # assigned; engagement gaps; role-mix rows + role functions (the
+        # user's roles are already cached on the user object)
+        with django_assert_num_queries(9):
+            digest = digest_get(
+                user=supervisor,
+                start=dt.date(2026, 11, 16),
+                end=dt.date(2026, 11, 22),
+                now=now,
+            )
+        assert digest.totals.met == (3 if rows == 3 else 33)
