@@ -254,6 +254,16 @@ EXPECTED: dict[str, dict[str, tuple]] = {
 }
 # fmt: on
 
+# A supervisor at `mentor`'s own site who does not supervise `mentor` gets what
+# a supervisor at another site gets: supervision, not the site, is the scope.
+# The column is derived here, next to the table, so the two can never drift.
+_OTHER_SUPERVISOR = ROLES.index("other_supervisor")
+ROLES = (*ROLES, "site_supervisor")
+EXPECTED = {
+    name: {method: (*row, row[_OTHER_SUPERVISOR]) for method, row in methods.items()}
+    for name, methods in EXPECTED.items()
+}
+
 # AZ-6: the only views a stranger reaches. Any change here is a security review.
 ANONYMOUS_VIEWS = {
     "login",
@@ -356,6 +366,15 @@ def peer_mentor(db, site, supervisor):
     return MentorFactory(
         user__username="peer_mentor", sites=[site], supervisor=supervisor
     )
+
+
+@pytest.fixture
+def site_supervisor(db, site):
+    """A supervisor with access to `site` who does not supervise `mentor`."""
+    user = UserFactory(username="site_supervisor", roles=[Role.SUPERVISOR])
+    SiteAccessFactory(user=user, site=site)
+    MentorFactory(user__username="their_mentor", sites=[site], supervisor=user)
+    return user
 
 
 @pytest.fixture
