@@ -51,3 +51,18 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+# The settings' fallback secret key: enough for management commands, refused
+# by every entry point that serves (web, worker) unless DEBUG is on.
+INSECURE_PLACEHOLDER_KEY = "django-insecure-placeholder-set-DJANGO_SECRET_KEY"
+
+
+def require_real_secret_key() -> None:
+    """Called by config/wsgi.py and the Celery worker once Django is set up."""
+    from django.conf import settings
+
+    if settings.SECRET_KEY == INSECURE_PLACEHOLDER_KEY and not settings.DEBUG:
+        raise ImproperlyConfigured(
+            "Set DJANGO_SECRET_KEY to a real secret (or DJANGO_DEBUG=1 locally)."
+        )

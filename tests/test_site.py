@@ -128,3 +128,21 @@ def test_only_admins_get_into_the_django_admin(
     assert as_user(mentor.user).get(path).status_code == 302
     assert as_user(supervisor).get(path).status_code == 302
     assert as_user(admin_user).get(path).status_code == 200
+
+
+def test_web_entry_point_refuses_to_serve_without_a_secret_key():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.base", DJANGO_DEBUG="0")
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "Set DJANGO_SECRET_KEY" in result.stderr

@@ -6,20 +6,18 @@ from pathlib import Path
 
 import dj_database_url
 import xstatic.pkg.bootstrap
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import INSECURE_PLACEHOLDER_KEY, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-_DEV_SECRET = "insecure-development-key-only-for-the-embedded-demo-and-tests"
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", _DEV_SECRET if DEBUG else None)
-if not DEBUG and SECRET_KEY == _DEV_SECRET:
-    raise ImproperlyConfigured(
-        "Set DJANGO_SECRET_KEY to a real secret when DEBUG is off."
-    )
+# Without DJANGO_SECRET_KEY, management commands (migrate, makemigrations, shell)
+# still work, but nothing serves with this key: config/wsgi.py and the Celery
+# worker refuse to start, and `check --deploy` flags it (security.W009).
+INSECURE_SECRET_KEY = INSECURE_PLACEHOLDER_KEY
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", INSECURE_SECRET_KEY)
 
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
