@@ -79,6 +79,9 @@ def test_password_change_needs_twelve_characters(as_user, mentor):
 
 
 def test_pages_carry_security_headers(as_user, mentor):
+    """CFG-3: CSP without inline script, nosniff, Referrer-Policy, frame
+    denial and no-store on signed-in pages. HSTS is enforced by check --deploy
+    (security.W004) in tests/accounts/test_deploy.py."""
     response = as_user(mentor.user).get(reverse("my_week"))
     csp = response["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp

@@ -312,6 +312,7 @@ def alert_row(user) -> Notification:
 def test_smtp_refusing_is_retried_with_backoff_then_sent_once(
     supervisor, smtp_settings
 ):
+    """JOB-4/JOB-5: transient SMTP errors back off and end in one mail."""
     with smtp_server(answers=["451 4.3.0 Try again later", "421 4.7.0 Busy"]) as (
         inbox,
         port,
@@ -384,6 +385,7 @@ def test_gives_up_after_max_attempts(supervisor, smtp_settings):
 
 
 def test_worker_killed_mid_send_gives_at_most_one_duplicate(supervisor, emails):
+    """JOB-5: a row a dead worker left "sending" is sent again once, later."""
     row = alert_row(supervisor)
     now = row.due_at
     # A worker claimed it, and died before recording anything.
