@@ -194,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     import dataset
 
     call_command("migrate", verbosity=0)
+    # DEBUG is off here, so pages need the hashed static files' manifest.
+    call_command("collectstatic", interactive=False, verbosity=0)
     ctx = Context(n=args.logs, database_url=url, env=env, connection=connection)
     built = dataset.ensure(ctx, rebuild=args.rebuild)
     print(f"# data set: {args.logs} logs ({built})", flush=True)
