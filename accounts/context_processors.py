@@ -3,6 +3,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.policy import is_verified, two_factor_required
 from accounts.sessions import session_remaining
 
 
@@ -14,6 +15,8 @@ def session_timeout(request: HttpRequest) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     return {
+        # Until the code is entered only the code page is reachable: no menu.
+        "two_factor_pending": not is_verified(user) and two_factor_required(user),
         "session_timeout": {
             "remaining": session_remaining(request.session, now=timezone.now()),
             "warning": settings.PEERLOG_SESSION_WARNING_SECONDS,

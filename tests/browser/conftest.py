@@ -1,8 +1,15 @@
 """Real-browser tests: Debian's Chromium driven by Playwright (no downloaded
-browsers). Without Chromium they skip locally and fail in CI (CI=true)."""
+browsers). Without Chromium they skip locally and fail in CI (CI=true).
+
+Every page a browser test visits is audited with axe-core (the npm package,
+installed on demand under .cache/axe): `check_accessibility(page)` fails on
+any serious or critical WCAG 2.x A/AA violation. Without npm the browser
+tests skip locally and fail in CI, like Chromium."""
 
 import importlib
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,7 +18,15 @@ import pytest
 # made between browser steps, never concurrently with it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+AXE_PREFIX = ROOT / ".cache" / "axe"
+AXE_PACKAGE = "axe-core@4"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE_FAILING_IMPACTS = {"serious", "critical"}
+# Served to the page under its own origin, so the site's CSP (script-src
+# 'self') stays on while the audit runs: CSP errors still show in the tests.
+AXE_ROUTE = "/__axe-core__/axe.min.js"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -22,6 +37,17 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def unavailable(message: str):
+    """A missing tool fails in CI and skips locally."""
+    if in_ci():
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @pytest.fixture
@@ -41,10 +67,9 @@ def seed_rows(django_db_blocker):
 @pytest.fixture(scope="session")
 def browser(chromium_path):
     if not chromium_path or not Path(chromium_path).exists():
-        message = "Chromium not found (apt-get install chromium, or set CHROMIUM_PATH)"
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(
+            "Chromium not found (apt-get install chromium, or set CHROMIUM_PATH)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -76,3 +101,74 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# --- accessibility (axe-core) ----------------------------------------------------
+_axe: dict[str, Path] = {}
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    """axe.min.js from npm, installed once into .cache/axe (not committed)."""
+    path = AXE_PREFIX / "node_modules" / "axe-core" / "axe.min.js"
+    if not path.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            unavailable("npm not found: it installs axe-core for the browser tests")
+        done = subprocess.run(
+            [npm, "install", "--no-save", "--no-audit", "--no-fund"]
+            + ["--prefix", str(AXE_PREFIX), AXE_PACKAGE],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if done.returncode != 0 or not path.exists():
+            unavailable(f"npm install {AXE_PACKAGE} failed:\n{done.stderr[-2000:]}")
+    _axe["path"] = path
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _axe_for_browser_tests(request):
+    """Browser tests audit the pages they visit, so they need axe-core."""
+    if {"browser", "phone"} & set(request.fixturenames):
+        request.getfixturevalue("axe_script")
+
+
+def _inject_axe(page) -> None:
+    if page.evaluate("typeof window.axe !== 'undefined'"):
+        return
+    if not getattr(page, "axe_routed", False):
+        path = str(_axe["path"])
+        page.route(
+            "**" + AXE_ROUTE,
+            lambda route: route.fulfill(
+                path=path, content_type="text/javascript; charset=utf-8"
+            ),
+        )
+        page.axe_routed = True
+    page.add_script_tag(url=page.evaluate("location.origin") + AXE_ROUTE)
+
+
+def check_accessibility(page) -> None:
+    """Run axe-core on the page as it is now; fail on any serious or critical
+    violation of WCAG 2.0/2.1/2.2 A and AA, naming rule, help and targets."""
+    assert "path" in _axe, "the axe_script fixture has not run"
+    page.wait_for_load_state()
+    _inject_axe(page)
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']})",
+        AXE_TAGS,
+    )
+    bad = [v for v in result["violations"] if v["impact"] in AXE_FAILING_IMPACTS]
+    if bad:
+        lines = [f"axe-core on {page.url}:"]
+        for v in bad:
+            lines.append(f"- {v['id']} ({v['impact']}): {v['help']} <{v['helpUrl']}>")
+            for node in v["nodes"][:10]:
+                lines.append(f"    {' '.join(map(str, node['target']))}")
+                summary = (node.get("failureSummary") or "").replace("\n", " ")
+                if summary:
+                    lines.append(f"      {summary[:300]}")
+        pytest.fail("\n".join(lines), pytrace=False)

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from logs_app.models import InteractionLog
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import check_accessibility, screenshot
 from tests.factories import PASSWORD
 
 pytestmark = [
@@ -34,6 +34,7 @@ def test_mentor_drafts_autosaves_and_submits_from_a_phone(
     sign_in(phone, live_server, mentor.user.username)
     assert phone.get_by_text("NYC-0001 – Jay").is_visible()
     assert no_sideways_scroll(phone)
+    check_accessibility(phone)
     screenshot(phone, "my-week-phone")
 
     phone.get_by_role("link", name="Log NYC-0001").click()
@@ -64,11 +65,13 @@ def test_mentor_drafts_autosaves_and_submits_from_a_phone(
     phone.get_by_label("Cravings and triggers").check()
     phone.get_by_label("Working on quitting smoking").check()
     assert no_sideways_scroll(phone)
+    check_accessibility(phone)
     screenshot(phone, "new-log-phone")
     phone.get_by_role("button", name="Submit", exact=True).click()
 
     phone.get_by_text("Your log is submitted").wait_for()
     assert no_sideways_scroll(phone)
+    check_accessibility(phone)
     screenshot(phone, "log-detail-phone")
     log = InteractionLog.objects.get()
     assert log.pk == draft.pk
@@ -97,6 +100,7 @@ def test_submit_errors_show_next_to_the_field_and_keep_the_text(
         phone.get_by_label("Summary of the contact").input_value()
         == "We talked about the patch and sleep."
     )
+    check_accessibility(phone)
     screenshot(phone, "log-errors-phone")
     # The form answers 400 on purpose (the browser logs that); nothing else failed.
     assert [e for e in phone.console_errors if "status of 400" not in e] == []

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from logs_app.models import InteractionLog, LogComment
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import check_accessibility, screenshot
 from tests.factories import PASSWORD, InteractionLogFactory
 
 pytestmark = [
@@ -29,12 +29,15 @@ def test_supervisor_returns_a_log_and_the_mentor_sees_why(
     desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     sign_in(desk, live_server, supervisor.username, "/team/")
     desk.get_by_role("link", name="Review", exact=True).click()
+    check_accessibility(desk)
     desk.get_by_role("link", name="NYC-0001 · Mon 16 Nov").click()
+    check_accessibility(desk)
     desk.get_by_label("Feedback for the mentor").fill(
         "You explained the plan really clearly. Please add where you met."
     )
     desk.get_by_role("button", name="Return for revision").click()
     desk.get_by_text("Returned to the mentor").wait_for()
+    check_accessibility(desk)
     log.refresh_from_db()
     assert log.status == InteractionLog.Status.RETURNED
 
@@ -42,7 +45,9 @@ def test_supervisor_returns_a_log_and_the_mentor_sees_why(
     sign_in(phone, live_server, mentor.user.username, "/week/")
     assert phone.get_by_text("New feedback from your supervisor").is_visible()
     phone.locator("#unread-h ~ ul a").first.click()
+    check_accessibility(phone)
     phone.get_by_text("Please add where you met.").wait_for()
+    check_accessibility(phone)
     screenshot(phone, "feedback-phone")
     phone.get_by_role("button", name="I've read this feedback").click()
     phone.get_by_text("marked as read").wait_for()

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.accounts.conftest import totp_code
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import check_accessibility, screenshot
 from tests.factories import PASSWORD
 
 pytestmark = [
@@ -35,6 +35,7 @@ def test_auth_4_supervisor_sets_up_two_step_sign_in_on_a_phone(
     phone.get_by_text("Can't scan? Type this key instead").click()
     assert phone.locator("#manual-key").is_visible()
     assert phone.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    check_accessibility(phone)
     screenshot(phone, "two-factor-setup-phone")
 
     device = TOTPDevice.objects.get(user=supervisor)
@@ -42,9 +43,11 @@ def test_auth_4_supervisor_sets_up_two_step_sign_in_on_a_phone(
     phone.get_by_role("button", name="Turn on two-step sign-in").click()
     phone.get_by_role("heading", name="Your backup codes").wait_for()
     assert phone.locator("#backup-codes li").count() == 10
+    check_accessibility(phone)
     screenshot(phone, "two-factor-backup-codes-phone")
     phone.get_by_role("link", name="I have kept them — continue").click()
     phone.wait_for_url("**/team/")
+    check_accessibility(phone)
     assert phone.console_errors == []
 
 
@@ -67,6 +70,7 @@ def test_ses_3_warning_then_stay_signed_in_then_idle_sign_out(
     # Nothing more: the page goes to sign-in, and back to /week/ after it.
     phone.wait_for_url("**/accounts/login/?next=%2Fweek%2F", timeout=10000)
     assert phone.get_by_text("without activity").is_visible()
+    check_accessibility(phone)
     screenshot(phone, "session-timeout-signed-out-phone")
     phone.get_by_label("Username").fill(mentor.user.username)
     phone.get_by_label("Password").fill(PASSWORD)
