@@ -22,5 +22,5 @@ def session_timeout(request: HttpRequest) -> dict:
             "warning": settings.PEERLOG_SESSION_WARNING_SECONDS,
             "keepalive_url": reverse("session_keepalive"),
             "login_url": reverse("login"),
-        }
+        },
     }
