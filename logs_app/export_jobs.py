@@ -151,6 +151,24 @@ class Started:
     file: IO[bytes] | None  # the finished file for a direct export
 
 
+def _check_or_record_denial(
+    *, request: HttpRequest | None, user, level: str, fmt: str, filters: ExportFilters
+) -> None:
+    """export_check, auditing a refusal before it propagates (page and command)."""
+    try:
+        export_check(user=user, level=level, filters=filters)
+    except ExportRefused as exc:
+        export_denied_record(
+            request=request,
+            user=user,
+            level=level,
+            fmt=fmt,
+            filters=filters,
+            reason=str(exc),
+        )
+        raise
+
+
 def export_start(
     *,
     user,
@@ -164,18 +182,9 @@ def export_start(
     """Check the right, then build a small export at once or queue a job.
     Raises ExportRefused (after auditing it)."""
     now = now or timezone.now()
-    try:
-        export_check(user=user, level=level, filters=filters)
-    except ExportRefused as exc:
-        export_denied_record(
-            request=request,
-            user=user,
-            level=level,
-            fmt=fmt,
-            filters=filters,
-            reason=str(exc),
-        )
-        raise
+    _check_or_record_denial(
+        request=request, user=user, level=level, fmt=fmt, filters=filters
+    )
     preview = exports.export_preview(user=user, filters=filters, level=level)
     if not force_job and preview.rows <= direct_limit(fmt):
         return export_direct(
@@ -263,18 +272,9 @@ def export_to_path(
     and audit as the page. Written under a temporary name and renamed when
     complete. Raises ExportRefused (after auditing it)."""
     now = now or timezone.now()
-    try:
-        export_check(user=user, level=level, filters=filters)
-    except ExportRefused as exc:
-        export_denied_record(
-            request=None,
-            user=user,
-            level=level,
-            fmt=fmt,
-            filters=filters,
-            reason=str(exc),
-        )
-        raise
+    _check_or_record_denial(
+        request=None, user=user, level=level, fmt=fmt, filters=filters
+    )
     job = ExportJob.objects.create(
         requested_by=user,
         created_at=now,

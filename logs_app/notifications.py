@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
@@ -138,20 +139,22 @@ def _reminder_rows(now: dt.datetime) -> list[Notification]:
     return rows
 
 
-def _digest_rows(now: dt.datetime) -> list[Notification]:
-    """Supervisors (and site leads, for escalations) get a digest at their home
-    site's digest time: weekly about the past ISO week, or daily about the
-    past day, as they chose."""
-    from django.contrib.auth import get_user_model
-
-    users = (
+def digest_recipients():
+    """Active people with an address who supervise or lead a site."""
+    return (
         get_user_model()
         .objects.filter(is_active=True)
         .exclude(email="")
         .filter(Q(groups__name=Role.SUPERVISOR.value) | Q(led_sites__isnull=False))
         .distinct()
-        .prefetch_related("site_access__site", "led_sites")
     )
+
+
+def _digest_rows(now: dt.datetime) -> list[Notification]:
+    """Supervisors (and site leads, for escalations) get a digest at their home
+    site's digest time: weekly about the past ISO week, or daily about the
+    past day, as they chose."""
+    users = digest_recipients().prefetch_related("site_access__site", "led_sites")
     preferences = dict(NotificationPreference.objects.values_list("user_id", "digest"))
     rows = []
     for user in users:
@@ -454,16 +457,8 @@ def digests_write_for_week(
 ) -> list[int]:
     """Digest rows for every supervisor about `week`, due now (send_digests).
     Existing rows for that week are kept as they are: safe to run twice."""
-    from django.contrib.auth import get_user_model
-
     period = iso_week_label(week[0])
-    users = (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .exclude(email="")
-        .filter(Q(groups__name=Role.SUPERVISOR.value) | Q(led_sites__isnull=False))
-        .distinct()
-    )
+    users = digest_recipients()
     rows = [
         _row(
             kind=Notification.Kind.DIGEST,
