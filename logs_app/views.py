@@ -186,12 +186,14 @@ def log_autosave(request: HttpRequest, pk: int | None = None) -> JsonResponse:
             for k in request.POST
             if k != "csrfmiddlewaretoken"
         }
+        # The version the form was opened at; one the log never had means "now".
         opened_at = request.POST.get("version", "")
+        base = int(opened_at) if opened_at.isdigit() else 0
         saved = log_autosave_filed(
             actor=request.user,
             log=log,
             data=data,
-            base_version=int(opened_at) if opened_at.isdigit() else log.version,
+            base_version=base if 1 <= base <= log.version else log.version,
         )
         return JsonResponse(
             {

@@ -415,3 +415,14 @@ def test_autosave_after_submit_does_not_reopen_the_log(as_user, mentor, particip
     late = client.post(reverse("log_autosave_new"), data)
     assert late.json()["status"] == "filed"
     assert InteractionLog.objects.get().status == InteractionLog.Status.SUBMITTED
+
+
+def test_autosave_of_a_filed_log_ignores_an_impossible_version(as_user, mentor, log):
+    """Found by fuzzing: a version no log ever had (here one too large for any
+    integer column) is taken as the current one, never stored (INP)."""
+    response = as_user(mentor.user).post(
+        reverse("log_autosave", args=[log.pk]),
+        {"version": str(2**63), "narrative": "Still typing"},
+    )
+    assert response.status_code == 200
+    assert LogAutosave.objects.get(log=log).base_version == log.version
