@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from logs_app.models import InteractionLog, RoleFunction, Technique, Topic
 from logs_app.timeutils import iso_week_label, local_instant, mentor_tz, parse_iso_week
+from logs_app.widgets import FastSelect
 from mentors.models import Assignment, Mentor
 from participants.models import Participant
 
@@ -34,6 +35,8 @@ MIN_NARRATIVE_CHARS = 15
 
 
 class ParticipantChoiceField(forms.ModelChoiceField):
+    widget = FastSelect  # a supervisor's filter lists hundreds of participants
+
     def label_from_instance(self, obj: Participant) -> str:
         # The assigned mentor may see the preferred name (DESIGN: participants).
         if obj.preferred_name:
