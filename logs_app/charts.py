@@ -14,6 +14,7 @@ import hashlib
 import math
 from collections.abc import Callable
 
+from django.utils import dateformat
 from django.utils.formats import date_format, number_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -369,16 +370,19 @@ def _series_marks(name, values, color: str, dash: str, x_of, y_of) -> list[str]:
     parts = []
     runs: list[list[tuple[float, float]]] = [[]]
     markers = []
+    # Looked up once per series, not per point: a participant with three years
+    # of weekly readings has a few hundred markers.
+    tip_text = _("%(series)s: %(value)s on %(date)s")
     for day, value in values:
         if value is None:
             runs.append([])
             continue
         x, y = x_of(day), y_of(float(value))
         runs[-1].append((x, y))
-        tip = _("%(series)s: %(value)s on %(date)s") % {
+        tip = tip_text % {
             "series": name,
             "value": _number(float(value)),
-            "date": date_format(day, "j M Y"),
+            "date": dateformat.format(day, "j M Y"),
         }
         markers.append(
             f'<circle cx="{_n(x)}" cy="{_n(y)}" r="3.5" fill="{color}" '

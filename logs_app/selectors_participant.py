@@ -15,15 +15,32 @@ from mentors.models import Assignment, Mentor
 from participants.models import Participant
 from participants.roles import Role, user_roles
 
-# The page shows no narrative or reflections (the log page does), so they are
-# never even read from the database here.
-UNUSED_TEXT_FIELDS = (
-    "narrative",
-    "reflection_feelings",
-    "reflection_concerns",
-    "void_reason",
-    "place",
+# Only what the page shows is read: no narrative or reflections (the log page
+# has them), so they never even leave the database here.
+PAGE_FIELDS = (
+    "contact_date",
+    "start_time",
+    "status",
+    "outcome",
+    "mode",
+    "duration_minutes",
+    "safety_concern",
+    "co_ppm",
+    "cigarettes_per_day",
+    "stage_of_change",
+    "quit_date",
+    "weekly_goal",
+    "last_goal_outcome",
+    "mentor__supervisor_id",
+    "mentor__user__first_name",
+    "mentor__user__last_name",
+    "mentor__user__username",
 )
+# The page lists the newest contacts and goals; the rest are one click away on
+# the log list (filtered to the participant). Three years of weekly contacts
+# rendered in full took most of the page's time (issue 7).
+RECENT_CONTACTS = 20
+RECENT_GOALS = 10
 
 
 def get_participant_for_progress(user, pk: int) -> Participant:
@@ -84,6 +101,14 @@ class ParticipantProgress:
     stage_changes: list[StageChange]
     goals: list[GoalRow]  # newest first
 
+    @property
+    def recent_logs(self) -> list[InteractionLog]:
+        return self.logs[:RECENT_CONTACTS]
+
+    @property
+    def recent_goals(self) -> list[GoalRow]:
+        return self.goals[:RECENT_GOALS]
+
 
 def participant_progress_get(
     *, user, participant: Participant, now: dt.datetime | None = None
@@ -106,7 +131,7 @@ def participant_progress_get(
         .filter(participant=participant, is_voided=False)
         .exclude(status=InteractionLog.Status.DRAFT)
         .select_related("mentor__user")
-        .defer(*UNUSED_TEXT_FIELDS)
+        .only(*PAGE_FIELDS)
     )
     # Oldest first, the same on every database (NULL start times sort first).
     logs.sort(key=lambda log: (log.contact_date, log.start_time or dt.time.min, log.pk))

@@ -4,6 +4,7 @@ small, known set of logs, and a query count that does not grow with the logs.
 The clock is fixed (conftest NOW): Thursday 19 Nov 2026, 15:00 in New York."""
 
 import datetime as dt
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -422,3 +423,43 @@ def test_queries_do_not_grow_with_logs(
 
     assert response.status_code == 200
     assert len(response.context["progress"].logs) == n
+
+
+# --- long histories ----------------------------------------------------------------
+def test_long_history_lists_the_newest_contacts_and_links_to_all(
+    as_user, mentor, participant
+):
+    """Three years of weekly contacts would make a page nobody reads to the
+    end (and that took 300 ms to render at program scale): the newest 20
+    contacts and 10 goals are listed, every figure still counts them all, and
+    a link opens the whole history on the log list, filtered."""
+    for day in range(1, 31):
+        _log(mentor, participant, day, weekly_goal=f"Goal of day {day}")
+    client = as_user(mentor.user)
+    response = client.get(_url(participant))
+    html = response.content.decode()
+    progress = response.context["progress"]
+
+    assert progress.meetings == 30
+    assert len(progress.logs) == 30
+    assert [log.contact_date for log in progress.recent_logs] == [
+        _day(d) for d in range(30, 10, -1)
+    ]
+    assert len(re.findall(r'href="/logs/\d+/"', html)) == 20
+    assert f'href="/logs/?participant={participant.pk}"' in html
+    assert "All 30 contacts" in html
+    assert "The 10 most recent of 30 goals." in html
+    assert "Goal of day 30" in html and "Goal of day 20" not in html
+
+    # The link's target lists all 30, oldest on the second page.
+    listed = client.get(reverse("log_list"), {"participant": participant.pk})
+    assert listed.context["page"].paginator.count == 30
+
+
+def test_short_history_has_no_all_contacts_link(as_user, mentor, participant):
+    for day in range(1, 4):
+        _log(mentor, participant, day, weekly_goal="Walk")
+    html = as_user(mentor.user).get(_url(participant)).content.decode()
+
+    assert f"/logs/?participant={participant.pk}" not in html
+    assert "most recent of" not in html
