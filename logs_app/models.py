@@ -248,7 +248,25 @@ class InteractionLog(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["mentor", "-contact_date"], name="log_mentor_date"),
+            # The log lists' order, per mentor, covering their filters: the page's
+            # keys and the count are index-only scans (logs_app.paging).
+            models.Index(
+                fields=["mentor", "-contact_date", "-start_time", "-id"],
+                include=["status", "is_voided", "participant"],
+                name="log_mentor_order",
+            ),
+            # My week's drafts and returned logs, without reading the history.
+            models.Index(
+                fields=["mentor", "status"],
+                condition=Q(status__in=["draft", "returned"]),
+                name="log_mentor_open",
+            ),
+            # The same order over every log, for admins and research staff.
+            models.Index(
+                fields=["-contact_date", "-start_time", "-id"],
+                include=["status", "is_voided", "mentor"],
+                name="log_order",
+            ),
             models.Index(
                 fields=["mentor", "submitted_at"],
                 condition=Q(status="submitted", is_voided=False),

@@ -10,12 +10,15 @@ from django.db.models import (
     Count,
     IntegerField,
     Max,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 
 from logs_app.models import InteractionLog, LogComment, LogRevision
 from logs_app.timeutils import iso_week_bounds, local_today, mentor_tz
@@ -173,24 +176,29 @@ def review_queue_list(*, user) -> QuerySet[InteractionLog]:
 
 
 def review_queue_counts(*, user) -> list[dict[str, Any]]:
-    """Logs waiting per supervised mentor (mentors with none included)."""
-    waiting = Count(
-        "logs",
-        filter=Q(logs__status=InteractionLog.Status.SUBMITTED, logs__is_voided=False),
-    )
-    safety = Count(
-        "logs",
-        filter=Q(
-            logs__status=InteractionLog.Status.SUBMITTED,
-            logs__is_voided=False,
-            logs__safety_concern=True,
-        ),
-    )
+    """Logs waiting per supervised mentor (mentors with none included).
+
+    Counted in correlated subqueries over the partial index
+    `log_awaiting_review` (only waiting logs are in it), not by joining every
+    log the mentors ever wrote and filtering: that grew with the history."""
+    awaiting = InteractionLog.objects.filter(
+        mentor=OuterRef("pk"),
+        status=InteractionLog.Status.SUBMITTED,
+        is_voided=False,
+    ).order_by()
+
+    def count_of(logs) -> Coalesce:
+        counted = logs.values("mentor").annotate(n=Count("pk")).values("n")
+        return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
     return list(
         Mentor.objects.visible_to(user)
         .filter(supervisor=user)
         .select_related("user")
-        .annotate(waiting=waiting, safety=safety)
+        .annotate(
+            waiting=count_of(awaiting),
+            safety=count_of(awaiting.filter(safety_concern=True)),
+        )
         .order_by("-waiting", "user__first_name", "user__username")
     )
 

@@ -3,7 +3,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from logs_app import selectors
 from logs_app.forms import CommentForm, InteractionLogForm, LogFilterForm
 from logs_app.models import InteractionLog
+from logs_app.paging import DeferredJoinPaginator
 from logs_app.permissions import (
     can_read_reflections,
     get_log_for_edit,
@@ -74,7 +74,9 @@ def log_list(request: HttpRequest) -> HttpResponse:
         week=cleaned.get("week"),
         status=cleaned.get("status"),
     )
-    page = Paginator(logs, settings.PEERLOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = DeferredJoinPaginator(logs, settings.PEERLOG_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
