@@ -172,6 +172,7 @@ def participant_progress_get(
 
 def _stage_changes(met: list[InteractionLog]) -> list[StageChange]:
     """The first stage recorded, then each contact where it changed."""
+    labels = dict(InteractionLog.Stage.choices)  # see _goals
     changes: list[StageChange] = []
     for log in met:
         if log.stage_of_change and (
@@ -181,7 +182,7 @@ def _stage_changes(met: list[InteractionLog]) -> list[StageChange]:
                 StageChange(
                     on=log.contact_date,
                     stage=log.stage_of_change,
-                    label=log.get_stage_of_change_display(),
+                    label=str(labels.get(log.stage_of_change, log.stage_of_change)),
                 )
             )
     return changes
@@ -191,6 +192,9 @@ def _goals(met: list[InteractionLog]) -> list[GoalRow]:
     """Each goal set at a meeting, paired with how it went: the next meeting's
     `last_goal_outcome`. Attempted contacts are skipped, since they do not ask
     about goals."""
+    # One label lookup table, not get_..._display() per row: Django rebuilds
+    # the choices dict on every call, which was a fifth of this page's time.
+    labels = dict(InteractionLog.GoalOutcome.choices)
     rows = []
     for index, log in enumerate(met):
         if not log.weekly_goal.strip():
@@ -201,9 +205,7 @@ def _goals(met: list[InteractionLog]) -> list[GoalRow]:
             GoalRow(
                 log=log,
                 outcome=outcome,
-                outcome_label=following.get_last_goal_outcome_display()
-                if following
-                else "",
+                outcome_label=str(labels.get(outcome, outcome)) if outcome else "",
                 has_next_meeting=following is not None,
             )
         )
