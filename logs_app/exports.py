@@ -1122,15 +1122,18 @@ COPY_CHUNK_IDS = 200_000
 
 
 def _id_ranges(logs: QuerySet[InteractionLog], step: int) -> Iterator[tuple[int, int]]:
-    """Ranges of log ids covering every log, `step` ids each. The bounds are the
-    table's (an index lookup), not the scoped set's (a full scan); each
-    statement applies the scope itself."""
-    bounds = InteractionLog.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
+    """Ranges of log ids covering every log of `logs`, `step` ids each, from
+    the lowest id in the set to the highest. The bounds are the set's own: a
+    one-week export at program scale is one short statement, not a walk over
+    the whole table's ids (that took 2.5 s for 300 rows at 1,000,000 logs).
+    Finding them costs at most one pass over the set, small next to the
+    export itself; each statement still applies the scope."""
+    bounds = logs.order_by().aggregate(lo=Min("pk"), hi=Max("pk"))
     if bounds["lo"] is None:
         return
     lo = bounds["lo"]
     while lo <= bounds["hi"]:
-        yield lo, lo + step
+        yield lo, min(lo + step, bounds["hi"] + 1)
         lo += step
 
 

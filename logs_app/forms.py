@@ -179,10 +179,16 @@ class InteractionLogForm(forms.ModelForm):
             ("role_functions", RoleFunction),
         ):
             # Retired options stay selectable on logs that already use them.
-            current = Q(logs=self.instance) if self.instance.pk else Q(pk__in=[])
+            # A subquery on the link table's log index: joining the link table
+            # and DISTINCT scanned every link (100 ms per list at 1,000,000 logs).
+            current = (
+                Q(pk__in=getattr(self.instance, name).values("pk"))
+                if self.instance.pk
+                else Q(pk__in=[])
+            )
             self.fields[name].queryset = model.objects.filter(
                 Q(is_active=True) | current
-            ).distinct()
+            )
         self.fields["outcome"].required = False
         self.fields["mode"].required = False
         # Radio buttons need no "empty" choice; selects say plainly what empty means.

@@ -426,3 +426,37 @@ def test_autosave_of_a_filed_log_ignores_an_impossible_version(as_user, mentor, 
     )
     assert response.status_code == 200
     assert LogAutosave.objects.get(log=log).base_version == log.version
+
+
+# --- retired options
+def test_a_retired_option_stays_on_logs_that_use_it_and_only_there(
+    as_user, mentor, participant
+):
+    client = as_user(mentor.user)
+    retired = Topic.objects.get(code="cravings_triggers")
+    other = Topic.objects.filter(is_active=True).exclude(pk=retired.pk).first()
+    client.post(reverse("log_create"), complete(participant))
+    log = InteractionLog.objects.get()
+    Topic.objects.filter(pk=retired.pk).update(is_active=False)
+
+    # Editing the log that uses it: still offered, still ticked, and saving
+    # keeps it (the retired option is not silently dropped).
+    form = client.get(reverse("log_edit", args=[log.pk])).context["form"]
+    offered = list(form.fields["topics"].queryset)
+    assert retired in offered and other in offered
+    assert len(offered) == len(set(offered))  # no duplicate choices
+    response = client.post(
+        reverse("log_edit", args=[log.pk]),
+        complete(participant, version=log.version, topics=[retired.pk, other.pk]),
+    )
+    assert response.status_code == 302
+    assert set(log.topics.all()) == {retired, other}
+
+    # A new log is not offered it, and posting it anyway is refused by the field.
+    new_form = client.get(reverse("log_create")).context["form"]
+    assert retired not in new_form.fields["topics"].queryset
+    response = client.post(
+        reverse("log_create"), complete(participant, topics=[retired.pk])
+    )
+    assert response.status_code == 400  # the form again, with the message
+    assert "topics" in errors(response)
