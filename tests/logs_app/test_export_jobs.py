@@ -460,6 +460,7 @@ def test_job_reports_progress_between_copy_statements(data, staff, monkeypatch):
     """On PostgreSQL the connection is busy during a COPY: progress is written
     between statements, never in the middle of one."""
     grant(staff, ExportLevel.CODED)
+    monkeypatch.setattr(export_jobs.exports, "SMALL_EXPORT", 0)  # ranges, not ids
     monkeypatch.setattr(export_jobs.exports, "COPY_CHUNK_IDS", 3)
     monkeypatch.setattr(export_jobs.exports, "PROGRESS_EVERY", 2)
     job = _queue(staff)
