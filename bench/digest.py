@@ -56,6 +56,22 @@ def run(ctx) -> list[tuple[str, float, str]]:
         )
     timings, queries, empty = [], [], 0
     for index in range(samples):
+        # A supervisor's first digest ever also creates their mail preferences
+        # (3 queries, once in their life); the bench's cleanup removes them
+        # after each run, so measure the steady state: one digest unmeasured,
+        # then the measured one with a fresh user object.
+        with contextlib.suppress(NothingToSay):
+            first = ctx.user("supervisor", index)
+            render(
+                Notification(
+                    kind=Notification.Kind.DIGEST,
+                    recipient=first,
+                    email=first.email,
+                    period=iso_week_label(start),
+                    payload={"start": start.isoformat(), "end": end.isoformat()},
+                ),
+                now=now,
+            )
         user = ctx.user("supervisor", index)
         notification = Notification(
             kind=Notification.Kind.DIGEST,

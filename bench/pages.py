@@ -16,8 +16,8 @@ the benchmark measures the pages, not the OTP check.
 
 The POST figure files real logs (fresh idempotency key each time) as a mentor
 who is not the one whose pages are read, so My week and My logs of the read
-mentor do not change between runs. The logs stay in the bench database (the
-log-revision table is append-only, so they cannot be deleted)."""
+mentor do not change between runs. run.py deletes the rows a run wrote when
+it ends (--keep-rows keeps them), so every run sees the same data set."""
 
 from __future__ import annotations
 

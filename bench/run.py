@@ -1,21 +1,36 @@
 """Peerlog benchmark harness.
 
     python bench/run.py [--logs N] [--only export[,pages,...]] [--rebuild]
+                        [--compare A,B] [--keep-rows]
+
+Any python3 will do: run with another interpreter than the project's .venv, the
+harness first installs the locked environment (scripts/_bootstrap.sh, uv) and
+then runs itself again with .venv/bin/python.
 
 Starts a throwaway PostgreSQL 15 on loopback (or uses DATABASE_URL), builds or
 reuses a data set of N logs in its own database (bench/dataset.py, set-based
 SQL), then runs each section module bench/<name>.py, whose `run(ctx)` returns
 [(name, value, unit), ...]. Prints one `name: value unit` line per figure and
-writes bench/results/latest.json.
+writes bench/results/latest.json and bench/results/logs-<N>.json (the latter
+merges the sections run for one N, so `--only pages` then `--only load` add up).
+Rows the sections wrote (filed logs, audit rows, exports...) are deleted again
+at the end, so every run sees the same data set (--keep-rows keeps them).
+
+Query counts must not depend on the data set's size: after the run every
+`*_queries` figure is compared with the other size on file (or the two sizes
+given with --compare); any difference is printed and the exit status is 1.
+`--compare A,B` without --logs and --only compares the files and runs nothing.
 
 The cluster's files live in $PEERLOG_BENCH_DIR (default /var/tmp/peerlog-bench),
 so a second run with the same N reuses the data set (building 1,000,000 logs
-takes a few minutes)."""
+takes a few minutes). PostgreSQL's server programs are looked up in $PG_BIN
+(default /usr/lib/postgresql/15/bin)."""
 
 from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import importlib
 import json
 import os
@@ -31,9 +46,62 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
+RESULTS = BENCH / "results"
+VENV = ROOT / ".venv"
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 # Every bench/<name>.py with a run(ctx), in this order when --only is not given.
 SECTIONS = ["pages", "export", "digest", "load"]
+# Set when the harness runs itself again inside .venv, so it cannot loop.
+REEXEC_FLAG = "PEERLOG_BENCH_REEXEC"
+SESSIONS = "django_session"
+
+
+def ensure_venv() -> None:
+    """Run inside the project's locked environment: from a fresh clone, with any
+    python3, install it the way scripts/test does (uv sync --locked, no Python
+    downloads), then replace this process with .venv/bin/python."""
+    if Path(sys.prefix).resolve() == VENV.resolve():
+        return
+    if os.environ.get(REEXEC_FLAG):
+        sys.exit(f"bench: {VENV / 'bin/python'} did not start inside {VENV}")
+    print(f"# {sys.executable} is not {VENV}/bin/python: bootstrapping", flush=True)
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    env.setdefault("PYTHON", sys.executable)  # the bootstrap installs uv with it
+    bootstrap = subprocess.run(
+        ["bash", str(ROOT / "scripts/_bootstrap.sh")], env=env, check=False
+    )
+    python = VENV / "bin/python"
+    if bootstrap.returncode != 0 or not python.exists():
+        sys.exit(
+            f"bench: scripts/_bootstrap.sh failed (exit {bootstrap.returncode});"
+            " install uv and run `uv sync --locked` in the project, then try again"
+        )
+    os.environ[REEXEC_FLAG] = "1"
+    os.execv(python, [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
+
+
+def check_pg_bin() -> None:
+    """Without DATABASE_URL the harness runs its own cluster: say plainly what
+    is missing instead of failing later inside initdb or runuser."""
+    missing = [name for name in ("initdb", "pg_ctl") if not (PG_BIN / name).is_file()]
+    problem = ""
+    if missing:
+        problem = f"{' and '.join(missing)} not found in PG_BIN={PG_BIN}"
+    elif os.geteuid() == 0:
+        import pwd
+
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            problem = "running as root, and there is no postgres user to run it as"
+    if problem:
+        sys.exit(
+            f"bench: cannot start PostgreSQL: {problem}.\n"
+            "  Install PostgreSQL 15 (Debian/Ubuntu: apt-get install postgresql-15),"
+            " or set PG_BIN to the directory holding initdb and pg_ctl,\n"
+            "  or set DATABASE_URL to a PostgreSQL server where the harness may"
+            " create databases."
+        )
 
 
 @dataclass
@@ -168,23 +236,202 @@ def machine() -> dict[str, Any]:
     return info
 
 
+def rows_snapshot(connection) -> dict[str, Any]:
+    """The highest id of every table with an integer id, before the sections."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT c.table_name FROM information_schema.columns c
+            JOIN information_schema.tables t USING (table_schema, table_name)
+            WHERE c.table_schema = current_schema() AND c.column_name = 'id'
+                AND t.table_type = 'BASE TABLE'
+                AND c.data_type IN ('smallint', 'integer', 'bigint')
+            ORDER BY c.table_name"""
+        )
+        tables = [row[0] for row in cursor.fetchall()]
+        snapshot = {}
+        for table in tables:
+            cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')
+            snapshot[table] = cursor.fetchone()[0]
+        # Sessions have no id; one signed in or used later expires later.
+        cursor.execute("SELECT MAX(expire_date) FROM django_session")
+        snapshot[SESSIONS] = cursor.fetchone()[0]
+    return snapshot
+
+
+def rows_remove_since(connection, snapshot: dict[str, Any]) -> int:
+    """Delete every row added after `snapshot` (logs filed by the sections, their
+    revisions, audit and history rows, export jobs, sessions...), in one
+    transaction, so the next run sees the same data set. Django's foreign keys
+    are deferred, so
+    the order does not matter, except that deleting logs writes history rows:
+    the history table goes last. The append-only tables accept the DELETE
+    because the transaction sets peerlog.allow_purge (see logs_app.audit)."""
+    from django.db import transaction
+
+    from logs_app.audit import HISTORY_TABLE
+
+    removed = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('peerlog.allow_purge', 'on', true)")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        tables = [name for name in snapshot if name != SESSIONS]
+        for table in sorted(tables, key=lambda name: name == HISTORY_TABLE):
+            cursor.execute(f'DELETE FROM "{table}" WHERE id > %s', [snapshot[table]])
+            removed += max(cursor.rowcount, 0)
+        if snapshot[SESSIONS] is not None:
+            cursor.execute(
+                "DELETE FROM django_session WHERE expire_date > %s",
+                [snapshot[SESSIONS]],
+            )
+        else:
+            cursor.execute("DELETE FROM django_session")
+        removed += max(cursor.rowcount, 0)
+    return removed
+
+
+def results_path(n: int) -> Path:
+    return RESULTS / f"logs-{n}.json"
+
+
+def results_merge(
+    n: int,
+    runs: dict[str, dict[str, Any]],
+    figures: dict[str, list[tuple[str, float, str]]],
+) -> dict[str, Any]:
+    """bench/results/logs-<n>.json: this run's sections replace their own earlier
+    figures; other sections' figures stay, so runs of one size add up."""
+    path = results_path(n)
+    old = json.loads(path.read_text()) if path.exists() else {}
+    kept = {
+        name: figure
+        for name, figure in old.get("figures", {}).items()
+        if figure.get("section") not in runs
+    }
+    for section, items in figures.items():
+        for name, value, unit in items:
+            kept[name] = {"value": value, "unit": unit, "section": section}
+    order = {name: i for i, name in enumerate(SECTIONS)}
+    sections = {**old.get("sections", {}), **runs}
+    payload = {
+        "logs": n,
+        "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": machine(),
+        "sections": dict(
+            sorted(sections.items(), key=lambda item: order.get(item[0], 99))
+        ),
+        "figures": dict(
+            sorted(
+                kept.items(),
+                key=lambda item: order.get(item[1].get("section"), 99),
+            )
+        ),
+    }
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    return payload
+
+
+def sizes_on_file() -> list[int]:
+    sizes = []
+    for path in RESULTS.glob("logs-*.json"):
+        with contextlib.suppress(ValueError):
+            sizes.append(int(path.stem.removeprefix("logs-")))
+    return sorted(sizes)
+
+
+def queries_compare(a: int, b: int) -> list[str] | None:
+    """Every `*_queries` figure on file for both sizes must be equal: a query
+    count that grows with the data is a per-row query or a missing bound.
+    Prints what was compared and each difference; returns the differences,
+    or None when a size has nothing on file."""
+    loaded = {}
+    for n in (a, b):
+        path = results_path(n)
+        if not path.exists():
+            print(f"# queries: nothing on file for {n} logs ({path.name})")
+            return None
+        loaded[n] = json.loads(path.read_text())["figures"]
+    counts = {
+        n: {name for name in figures if name.endswith("_queries")}
+        for n, figures in loaded.items()
+    }
+    names = sorted(counts[a] & counts[b])
+    one_side = sorted(counts[a] ^ counts[b])
+    if one_side:
+        print(
+            f"# queries: on file for one size only (run that section at both):"
+            f" {', '.join(one_side)}"
+        )
+    mismatches = []
+    for name in names:
+        got_a, got_b = loaded[a][name]["value"], loaded[b][name]["value"]
+        if got_a != got_b:
+            mismatches.append(name)
+            print(
+                f"queries_mismatch {name}: {got_a:g} at {a} logs,"
+                f" {got_b:g} at {b} logs",
+                flush=True,
+            )
+    print(f"queries_compared: {len(names)} figures ({a} vs {b} logs)")
+    print(f"queries_mismatch: {len(mismatches)} pages", flush=True)
+    return mismatches
+
+
+def _pairs(compare: str | None, n: int | None) -> list[tuple[int, int]]:
+    if compare:
+        try:
+            a, b = (int(part) for part in compare.split(","))
+        except ValueError:
+            sys.exit(f"bench: --compare wants two sizes, like 10000,1000000: {compare}")
+        return [(a, b)]
+    if n is None:
+        return []
+    return [(n, other) for other in sizes_on_file() if other != n]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--logs", type=int, default=10_000)
+    parser.add_argument("--logs", type=int, default=None, help="data set size (10000)")
     parser.add_argument(
         "--only", action="append", default=[], help="section(s), e.g. export"
     )
     parser.add_argument("--rebuild", action="store_true", help="build the data again")
+    parser.add_argument(
+        "--compare",
+        metavar="A,B",
+        help="compare the *_queries figures on file for these two sizes (default:"
+        " this run's size against any other on file); alone, runs nothing",
+    )
+    parser.add_argument(
+        "--keep-rows",
+        action="store_true",
+        help="keep the rows the sections wrote (normally deleted at the end)",
+    )
     args = parser.parse_args(argv)
     only = [name for value in args.only for name in value.split(",") if name]
+    if args.compare and args.logs is None and not only:
+        ((a, b),) = _pairs(args.compare, None)
+        found = queries_compare(a, b)
+        return 0 if found == [] else 1  # nothing on file for a size fails too
+    n = args.logs if args.logs is not None else 10_000
+    pairs = _pairs(args.compare, n)  # a bad --compare fails before the run
     sections = only or [s for s in SECTIONS if (BENCH / f"{s}.py").exists()]
+    # A section is a bench/<name>.py with a run(ctx); helpers (mix.py) are not.
+    unknown = [
+        s
+        for s in sections
+        if not (BENCH / f"{s}.py").exists()
+        or "\ndef run(ctx" not in (BENCH / f"{s}.py").read_text()
+    ]
+    if unknown:
+        sys.exit(f"bench: no such section: {', '.join(unknown)} (have {SECTIONS})")
 
     started = time.time()
     admin_url = os.environ.get("DATABASE_URL")
     if not admin_url:
+        check_pg_bin()
         base = Path(os.environ.get("PEERLOG_BENCH_DIR", "/var/tmp/peerlog-bench"))
         admin_url = start_postgres(base)
-    url = _ensure_database(admin_url, f"peerlog_bench_{args.logs}")
+    url = _ensure_database(admin_url, f"peerlog_bench_{n}")
     env = setup_django(url)
 
     from django.core.management import call_command
@@ -196,21 +443,42 @@ def main(argv: list[str] | None = None) -> int:
     call_command("migrate", verbosity=0)
     # DEBUG is off here, so pages need the hashed static files' manifest.
     call_command("collectstatic", interactive=False, verbosity=0)
-    ctx = Context(n=args.logs, database_url=url, env=env, connection=connection)
+    ctx = Context(n=n, database_url=url, env=env, connection=connection)
     built = dataset.ensure(ctx, rebuild=args.rebuild)
-    print(f"# data set: {args.logs} logs ({built})", flush=True)
+    print(f"# data set: {n} logs ({built})", flush=True)
 
+    snapshot = rows_snapshot(connection)
     figures: list[tuple[str, float, str]] = []
-    for name in sections:
-        module = importlib.import_module(name)
-        for figure in module.run(ctx):
-            figures.append(figure)
-            print(f"{figure[0]}: {figure[1]:g} {figure[2]}", flush=True)
+    by_section: dict[str, list[tuple[str, float, str]]] = {}
+    runs: dict[str, dict[str, Any]] = {}
+    try:
+        for name in sections:
+            began = time.time()
+            module = importlib.import_module(name)
+            by_section[name] = []
+            for figure in module.run(ctx):
+                figures.append(figure)
+                by_section[name].append(figure)
+                print(f"{figure[0]}: {figure[1]:g} {figure[2]}", flush=True)
+            runs[name] = {
+                "started_at": time.strftime(
+                    "%Y-%m-%dT%H:%M:%S%z", time.localtime(began)
+                ),
+                "seconds": round(time.time() - began, 1),
+            }
+    finally:
+        if not args.keep_rows:
+            removed = rows_remove_since(connection, snapshot)
+            print(f"# removed {removed} rows the sections wrote", flush=True)
 
-    results = BENCH / "results"
-    results.mkdir(exist_ok=True)
+    RESULTS.mkdir(exist_ok=True)
+    results_merge(n, runs, by_section)
+    compared = {f"{a}-{b}": queries_compare(a, b) for a, b in pairs}
+    mismatches = {pair: found for pair, found in compared.items() if found}
+    # An explicit --compare of a size with nothing on file is a failure too.
+    missing = args.compare is not None and None in compared.values()
     payload = {
-        "logs": args.logs,
+        "logs": n,
         "sections": sections,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         "seconds": round(time.time() - started, 1),
@@ -218,10 +486,12 @@ def main(argv: list[str] | None = None) -> int:
         "figures": {
             name: {"value": value, "unit": unit} for name, value, unit in figures
         },
+        "queries_mismatch": mismatches,
     }
-    (results / "latest.json").write_text(json.dumps(payload, indent=2) + "\n")
-    return 0
+    (RESULTS / "latest.json").write_text(json.dumps(payload, indent=2) + "\n")
+    return 1 if mismatches or missing else 0
 
 
 if __name__ == "__main__":
+    ensure_venv()  # before anything outside the standard library is imported
     sys.exit(main())
