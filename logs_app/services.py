@@ -245,10 +245,12 @@ def log_save(
                 through = field.remote_field.through
                 source = f"{field.m2m_field_name()}_id"
                 target = f"{field.m2m_reverse_field_name()}_id"
-                through.objects.bulk_create(
+                links = [
                     through(**{source: log.pk, target: pk})
                     for pk in dict.fromkeys(_pk(item) for item in chosen)
-                )
+                ]
+                if links:
+                    through.objects.bulk_create(links)
             else:
                 getattr(log, name).set(chosen)
 
