@@ -1,0 +1,48 @@
+"""Our override of crispy-bootstrap5's checkbox and radio list template must
+render what crispy's own does, byte for byte up to whitespace (it only replaces
+an include per option with the option_attrs filter), with and without errors."""
+
+import copy
+
+import pytest
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
+from django.conf import settings as django_settings
+
+from logs_app.forms import InteractionLogForm
+from logs_app.templatetags.peerlog_forms import option_attrs
+
+FIELDS = ["techniques", "topics", "role_functions", "outcome", "mode"]
+
+
+def _render(form) -> dict[str, str]:
+    """Each field's markup, whitespace runs collapsed (they render the same)."""
+    return {name: " ".join(str(as_crispy_field(form[name])).split()) for name in FIELDS}
+
+
+@pytest.mark.parametrize("bound", [False, True])
+def test_same_markup_as_crispy_bootstrap5(bound, mentor, participant, settings):
+    data = {"participant": participant.pk, "techniques": ["999999"], "mode": "x"}
+    form = InteractionLogForm(data if bound else None, mentor=mentor, submitting=True)
+    if bound:
+        assert not form.is_valid() and "techniques" in form.errors
+    ours = _render(form)
+
+    # The same fields through crispy's own template: without our template dir.
+    templates = copy.deepcopy(django_settings.TEMPLATES)
+    templates[0]["DIRS"] = []
+    settings.TEMPLATES = templates
+    theirs = _render(form)
+
+    assert ours == theirs
+    assert 'type="checkbox"' in ours["techniques"]
+    assert 'type="radio"' in ours["mode"]
+    if bound:
+        assert "is-invalid" in ours["techniques"]
+        assert "invalid-feedback" in ours["techniques"]
+
+
+def test_option_attrs_escapes_and_handles_booleans():
+    rendered = option_attrs(
+        {"id": 'a"><script>', "checked": True, "disabled": False, "data-n": 3}
+    )
+    assert rendered == ' id="a&quot;&gt;&lt;script&gt;" checked data-n="3"'
