@@ -1,5 +1,6 @@
 """A long history on a phone: the participant page lists the newest contacts
-and takes the mentor to all of them on the log list, filtered."""
+and takes the mentor to all of them on the log list, filtered, which fits a
+phone's width."""
 
 import datetime as dt
 
@@ -45,4 +46,12 @@ def test_mentor_opens_all_contacts_from_a_long_history(
     check_accessibility(phone)
     assert phone.get_by_text("30 logs").is_visible()
     assert phone.get_by_label("Participant").input_value() == str(participant.pk)
+    # On a phone the list fits the screen: the status sits under what happened
+    # instead of in a column scrolled out of view.
+    badges = phone.locator("tbody tr").first.get_by_text("Submitted")
+    assert badges.count() == 2  # one per layout; only the phone's is shown
+    badge = badges.locator("visible=true")
+    assert badge.count() == 1
+    box = badge.bounding_box()
+    assert box["x"] + box["width"] <= 390
     screenshot(phone, "participant-all-contacts-phone")
