@@ -6,6 +6,7 @@ installed on demand under .cache/axe): `check_accessibility(page)` fails on
 any serious or critical WCAG 2.x A/AA violation. Without npm the browser
 tests skip locally and fail in CI, like Chromium."""
 
+import datetime as dt
 import importlib
 import os
 import shutil
@@ -172,3 +173,14 @@ def check_accessibility(page) -> None:
                 if summary:
                     lines.append(f"      {summary[:300]}")
         pytest.fail("\n".join(lines), pytrace=False)
+
+
+def fill_contact_date_yesterday(page, site) -> None:
+    """Date the log yesterday in the site's time zone. The form starts at
+    today, and a start time such as 10:30 today is still in the future (and
+    refused) before 10:30 at the site: a test filing at 10:30 would fail for
+    part of every day."""
+    from django.utils import timezone
+
+    yesterday = timezone.now().astimezone(site.tzinfo).date() - dt.timedelta(days=1)
+    page.get_by_label("Date", exact=True).fill(yesterday.isoformat())

@@ -19,7 +19,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from logs_app.models import InteractionLog, LogComment
 from logs_app.models_export import ExportLevel, ExportRight
 from tests.accounts.conftest import totp_code
-from tests.browser.conftest import check_accessibility, screenshot
+from tests.browser.conftest import (
+    check_accessibility,
+    fill_contact_date_yesterday,
+    screenshot,
+)
 from tests.factories import PASSWORD
 
 pytestmark = [
@@ -97,6 +101,7 @@ def test_mentor_files_supervisor_reviews_mentor_reads_staff_exports(
     phone.wait_for_url("**/logs/new/**")
     check_accessibility(phone)
     phone.get_by_label("We met").check()
+    fill_contact_date_yesterday(phone, participant.site)
     phone.get_by_label("Start time").fill("10:30")
     phone.get_by_label("How long (minutes)").fill("45")
     phone.get_by_label("In person").check()

@@ -4,7 +4,11 @@ import pytest
 from django.urls import reverse
 
 from logs_app.models import InteractionLog
-from tests.browser.conftest import check_accessibility, screenshot
+from tests.browser.conftest import (
+    check_accessibility,
+    fill_contact_date_yesterday,
+    screenshot,
+)
 from tests.factories import PASSWORD
 
 pytestmark = [
@@ -59,6 +63,7 @@ def test_mentor_drafts_autosaves_and_submits_from_a_phone(
     phone.get_by_label("We met").check()
     assert phone.get_by_text("What you did", exact=True).is_visible()
 
+    fill_contact_date_yesterday(phone, participant.site)
     phone.get_by_label("Start time").fill("10:30")
     phone.get_by_label("How long (minutes)").fill("45")
     phone.get_by_label("In person").check()
