@@ -972,21 +972,13 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _pseudonym_arrays(
-    ids: list[int] | None = None,
-) -> tuple[list[int], list[str], list[int], list[str]]:
-    """Every participant's and mentor's pseudonym, or, given log `ids` (a small
-    export), only those of the people in these logs."""
+def _pseudonym_arrays() -> tuple[list[int], list[str], list[int], list[str]]:
+    """Every participant's and mentor's pseudonym. All of them, even for a
+    small export: limited to the people in the logs, a log whose participant
+    was corrected between that query and the COPY would silently drop out of
+    the file (the COPY joins on these arrays)."""
     participants_pks = Participant.objects.values_list("pk", flat=True)
     mentor_pks = Mentor.objects.values_list("pk", flat=True)
-    if ids is not None:
-        people = InteractionLog.objects.filter(pk__in=ids).order_by()
-        participants_pks = (
-            people.exclude(participant=None)
-            .values_list("participant_id", flat=True)
-            .distinct()
-        )
-        mentor_pks = people.values_list("mentor_id", flat=True).distinct()
     participants = pseudonym_map("P", participants_pks.order_by())
     mentors = pseudonym_map("M", mentor_pks.order_by())
     return (
@@ -1230,7 +1222,7 @@ def write_wide_csv(
     counter = _Counter(progress)
     if use_copy(sets):
         chunks = list(_chunks(logs, COPY_CHUNK_IDS))
-        arrays = _pseudonym_arrays(chunks[0][2] if len(chunks) == 1 else None)
+        arrays = _pseudonym_arrays()
         for lo, hi, ids in chunks:
             statement = copy_statement(
                 logs=logs,
@@ -1285,7 +1277,7 @@ def write_long_csv(
     counter = _Counter(progress)
     if use_copy(sets):
         chunks = list(_chunks(logs, COPY_CHUNK_IDS))
-        arrays = _pseudonym_arrays(chunks[0][2] if len(chunks) == 1 else None)
+        arrays = _pseudonym_arrays()
         for lo, hi, ids in chunks:
             statement = long_copy_statement(
                 logs=logs, sets=sets, lo=lo, hi=hi, arrays=arrays, ids=ids

@@ -9,14 +9,24 @@ from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django.conf import settings as django_settings
 
 from logs_app.forms import InteractionLogForm
+from logs_app.forms_export import ExportForm
+from logs_app.models_export import ExportLevel
 from logs_app.templatetags.peerlog_forms import option_attrs
+from logs_app.views_account import PreferenceForm
 
 FIELDS = ["techniques", "topics", "role_functions", "outcome", "mode"]
 
 
-def _render(form) -> dict[str, str]:
+def _render(form, fields=FIELDS) -> dict[str, str]:
     """Each field's markup, whitespace runs collapsed (they render the same)."""
-    return {name: " ".join(str(as_crispy_field(form[name])).split()) for name in FIELDS}
+    return {name: " ".join(str(as_crispy_field(form[name])).split()) for name in fields}
+
+
+def _crispy_own(settings) -> None:
+    """From here on, crispy's own templates: without our template dir."""
+    templates = copy.deepcopy(django_settings.TEMPLATES)
+    templates[0]["DIRS"] = []
+    settings.TEMPLATES = templates
 
 
 @pytest.mark.parametrize("bound", [False, True])
@@ -27,10 +37,7 @@ def test_same_markup_as_crispy_bootstrap5(bound, mentor, participant, settings):
         assert not form.is_valid() and "techniques" in form.errors
     ours = _render(form)
 
-    # The same fields through crispy's own template: without our template dir.
-    templates = copy.deepcopy(django_settings.TEMPLATES)
-    templates[0]["DIRS"] = []
-    settings.TEMPLATES = templates
+    _crispy_own(settings)
     theirs = _render(form)
 
     assert ours == theirs
@@ -39,6 +46,22 @@ def test_same_markup_as_crispy_bootstrap5(bound, mentor, participant, settings):
     if bound:
         assert "is-invalid" in ours["techniques"]
         assert "invalid-feedback" in ours["techniques"]
+
+
+def test_help_text_is_kept_on_lists_that_have_one(settings, staff):
+    """The export page's sites ("None ticked: all your sites.") and the mail
+    preferences' digest choice: help text under the list, and the fieldset's
+    aria-describedby pointing at it."""
+    export = ExportForm(user=staff, offered_levels=[(ExportLevel.CODED, "Coded")])
+    mail = PreferenceForm()
+    ours = {**_render(export, ["sites", "level"]), **_render(mail, ["digest"])}
+    _crispy_own(settings)
+    theirs = {**_render(export, ["sites", "level"]), **_render(mail, ["digest"])}
+
+    assert ours == theirs
+    assert 'id="id_sites_helptext"' in ours["sites"]
+    assert "None ticked: all your sites." in ours["sites"]
+    assert "always sent" in ours["digest"]
 
 
 def test_option_attrs_escapes_and_handles_booleans():
