@@ -222,18 +222,8 @@ def export_direct(
 ) -> Started:
     """Build the whole file now (into memory, or a temporary file past 16 MB),
     record rows and checksum, audit, and hand back the file to send."""
-    job = ExportJob.objects.create(
-        requested_by=user,
-        created_at=now,
-        level=level,
-        format=fmt,
-        delivery=ExportJob.Delivery.DIRECT,
-        filters=filters.to_json(),
-        status=Status.RUNNING,
-        started_at=now,
-        heartbeat_at=now,
-        attempts=1,
-        expected_rows=expected,
+    job = _direct_job(
+        user=user, filters=filters, level=level, fmt=fmt, now=now, expected=expected
     )
     # Handed to the response, which closes it once sent.
     spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115
@@ -245,15 +235,7 @@ def export_direct(
         spool.close()
         _mark_failed(job, exc)
         raise
-    with transaction.atomic():
-        _mark_done(job, result, file_name="", now=timezone.now(), expires_at=None)
-        audit_record(
-            request=request,
-            actor=user,
-            action="export",
-            obj=job,
-            details=_finished_details(job),
-        )
+    _direct_done(job, result, request=request, user=user)
     spool.seek(0)
     return Started(job=job, file=spool)
 
@@ -275,18 +257,7 @@ def export_to_path(
     _check_or_record_denial(
         request=None, user=user, level=level, fmt=fmt, filters=filters
     )
-    job = ExportJob.objects.create(
-        requested_by=user,
-        created_at=now,
-        level=level,
-        format=fmt,
-        delivery=ExportJob.Delivery.DIRECT,
-        filters=filters.to_json(),
-        status=Status.RUNNING,
-        started_at=now,
-        heartbeat_at=now,
-        attempts=1,
-    )
+    job = _direct_job(user=user, filters=filters, level=level, fmt=fmt, now=now)
     partial = path.with_name(path.name + ".part")
     try:
         with open(partial, "wb") as out:
@@ -300,16 +271,53 @@ def export_to_path(
         partial.unlink(missing_ok=True)
         _mark_failed(job, exc)
         raise
+    _direct_done(job, result, request=None, user=user, details={"via": via})
+    return job
+
+
+def _direct_job(
+    *,
+    user,
+    filters: ExportFilters,
+    level: str,
+    fmt: str,
+    now: dt.datetime,
+    expected: int | None = None,
+) -> ExportJob:
+    """The record of an export built right away (page or command), running."""
+    return ExportJob.objects.create(
+        requested_by=user,
+        created_at=now,
+        level=level,
+        format=fmt,
+        delivery=ExportJob.Delivery.DIRECT,
+        filters=filters.to_json(),
+        status=Status.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        attempts=1,
+        expected_rows=expected,
+    )
+
+
+def _direct_done(
+    job: ExportJob,
+    result,
+    *,
+    request: HttpRequest | None,
+    user,
+    details: dict | None = None,
+) -> None:
+    """Rows and checksum on the record, and the audit row, together."""
     with transaction.atomic():
         _mark_done(job, result, file_name="", now=timezone.now(), expires_at=None)
         audit_record(
-            request=None,
+            request=request,
             actor=user,
             action="export",
             obj=job,
-            details=_finished_details(job) | {"via": via},
+            details=_finished_details(job) | (details or {}),
         )
-    return job
 
 
 def export_job_create(

@@ -977,16 +977,20 @@ def _pseudonym_arrays() -> tuple[list[int], list[str], list[int], list[str]]:
     small export: limited to the people in the logs, a log whose participant
     was corrected between that query and the COPY would silently drop out of
     the file (the COPY joins on these arrays)."""
-    participants_pks = Participant.objects.values_list("pk", flat=True)
-    mentor_pks = Mentor.objects.values_list("pk", flat=True)
-    participants = pseudonym_map("P", participants_pks.order_by())
-    mentors = pseudonym_map("M", mentor_pks.order_by())
+    participants = pseudonym_map("P", Participant.objects.values_list("pk", flat=True))
+    mentors = pseudonym_map("M", Mentor.objects.values_list("pk", flat=True))
     return (
         list(participants),
         list(participants.values()),
         list(mentors),
         list(mentors.values()),
     )
+
+
+def _only_ids(column: str, ids: bool) -> str:
+    """With `ids` (a small export), the condition that keeps `column` to the
+    statement's exact log ids, %(ids)s; nothing otherwise."""
+    return f" AND {column} = ANY(%(ids)s::bigint[])" if ids else ""
 
 
 def _from_sql(
@@ -1001,7 +1005,6 @@ def _from_sql(
     with `ids`, also %(ids)s: the statement's exact log ids (a small export),
     so the logs and their option links are looked up by id instead of reading
     every link in the id range."""
-    only = " AND {column} = ANY(%(ids)s::bigint[])" if ids else ""
     times = "".join(
         f", l.{name} AT TIME ZONE s.time_zone AS {name}_local,"
         f" l.{name} AT TIME ZONE 'UTC' AS {name}_utc"
@@ -1013,7 +1016,7 @@ def _from_sql(
         f" JOIN {_q(Participant._meta.db_table)} p ON p.id = l.participant_id"
         f" JOIN {_q(Site._meta.db_table)} s ON s.id = p.site_id"
         f" WHERE l.id >= %(lo)s AND l.id < %(hi)s AND l.id IN ({scope})"
-        + only.format(column="l.id")
+        + _only_ids("l.id", ids)
         + " OFFSET 0) l",
         "JOIN (SELECT p.id, p.status, p.study_id, p.preferred_name,"
         " s.code AS site_code, s.time_zone, c.name AS cohort_name, pp.code AS pcode"
@@ -1035,7 +1038,7 @@ def _from_sql(
         f" JOIN unnest(%({o.key}_ids)s::bigint[], %({o.key}_bits)s::int[])"
         f" AS b(id, bit) ON b.id = x.{o.through_fk}"
         " WHERE x.interactionlog_id >= %(lo)s AND x.interactionlog_id < %(hi)s"
-        + only.format(column="x.interactionlog_id")
+        + _only_ids("x.interactionlog_id", ids)
         for k, o in enumerate(sets)
     )
     masks = ", ".join(
@@ -1115,21 +1118,20 @@ def long_copy_statement(
     ids: list[int] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     scope, params = _named(*_scope_sql(logs.filter(pk__gte=lo, pk__lt=hi)))
-    only = (
-        " AND x.interactionlog_id = ANY(%(ids)s::bigint[])" if ids is not None else ""
-    )
+    by_ids = ids is not None
     unions = " UNION ALL ".join(
         f"SELECT x.interactionlog_id AS log_id, '{options.key}' AS list, o.code AS code"
         f" FROM {_q(options.through._meta.db_table)} x"
         f" JOIN {_q(options.model._meta.db_table)} o ON o.id = x.{options.through_fk}"
-        f" WHERE x.interactionlog_id >= %(lo)s AND x.interactionlog_id < %(hi)s" + only
+        f" WHERE x.interactionlog_id >= %(lo)s AND x.interactionlog_id < %(hi)s"
+        + _only_ids("x.interactionlog_id", by_ids)
         for options in sets
     )
     sql = (
         "COPY (SELECT l.id, p.pcode, m.mcode, "
         f"{_nz('p.site_code')}, to_char(l.contact_date, 'YYYY-MM-DD'),"
         " to_char(l.contact_date, 'IYYY-\"W\"IW'), ch.list, "
-        f"{_nz('ch.code')} {_from_sql(sets, scope=scope, wide=False, ids=bool(only))}"
+        f"{_nz('ch.code')} {_from_sql(sets, scope=scope, wide=False, ids=by_ids)}"
         f" JOIN ({unions}) ch ON ch.log_id = l.id"
         ' ORDER BY l.id, ch.list, ch.code COLLATE "C") TO STDOUT WITH (FORMAT csv)'
     )
@@ -1221,9 +1223,8 @@ def write_wide_csv(
     out.write(_header(names))
     counter = _Counter(progress)
     if use_copy(sets):
-        chunks = list(_chunks(logs, COPY_CHUNK_IDS))
         arrays = _pseudonym_arrays()
-        for lo, hi, ids in chunks:
+        for lo, hi, ids in _chunks(logs, COPY_CHUNK_IDS):
             statement = copy_statement(
                 logs=logs,
                 columns=columns,
@@ -1276,9 +1277,8 @@ def write_long_csv(
     out.write(_header(LONG_COLUMNS))
     counter = _Counter(progress)
     if use_copy(sets):
-        chunks = list(_chunks(logs, COPY_CHUNK_IDS))
         arrays = _pseudonym_arrays()
-        for lo, hi, ids in chunks:
+        for lo, hi, ids in _chunks(logs, COPY_CHUNK_IDS):
             statement = long_copy_statement(
                 logs=logs, sets=sets, lo=lo, hi=hi, arrays=arrays, ids=ids
             )

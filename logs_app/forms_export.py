@@ -37,9 +37,9 @@ class BoundedChoices(forms.ModelMultipleChoiceField):
 
 
 class _MentorLabels(forms.models.ModelChoiceIterator):
-    """(pk, name) pairs straight from the database: a national program lists
-    a few thousand mentors here, and building a Mentor and a User object for
-    each was most of the page's time."""
+    """(pk, name) pairs straight from the database, named as Mentor.__str__
+    names them: a national program lists a few thousand mentors here, and
+    building a Mentor and a User object for each was most of the page's time."""
 
     def __iter__(self):
         rows = self.queryset.values_list(
@@ -51,9 +51,6 @@ class _MentorLabels(forms.models.ModelChoiceIterator):
 
 class MentorChoices(BoundedChoices):
     iterator = _MentorLabels
-
-    def label_from_instance(self, obj: Mentor) -> str:
-        return obj.user.get_full_name() or obj.user.get_username()
 
 
 class CohortChoices(BoundedChoices):

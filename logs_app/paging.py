@@ -1,9 +1,9 @@
 """Paging for long, ordered log lists (issue 7).
 
 A supervisor's list is every filed log of their mentors, newest first: a few
-thousand rows at program scale. Asking PostgreSQL for 50 whole rows of that,
+thousand rows at program scale. Asking PostgreSQL for one page of whole rows,
 ordered, made it read and sort every row (one heap page each) before the
-first 50 came back. `DeferredJoinPaginator` asks in two steps instead:
+page came back. `DeferredJoinPaginator` asks in two steps instead:
 
 1. the page's primary keys, in order: the ordering columns and the filters
    are all in the covering index `log_mentor_order`, so this is an index-only

@@ -2,10 +2,10 @@
 
 Django renders every <option> through its own template include; with a few
 thousand choices (a national program's mentor list on the export page) that
-was over half a second per page. These widgets produce the same markup with
-`format_html`, so the cost is a string join: every label and value is escaped
-(the standard library's `html.escape`, quotes included); only the markup we
-write is marked safe."""
+was over half a second per page. These widgets write the same markup as
+Python strings joined once: every label and value is escaped (the standard
+library's `html.escape`, quotes included); only the markup we write is marked
+safe."""
 
 from __future__ import annotations
 
