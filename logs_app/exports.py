@@ -185,13 +185,22 @@ def export_sites(user) -> QuerySet[Site]:
     return Site.objects.none()
 
 
-def scoped_logs(user, filters: ExportFilters) -> QuerySet[InteractionLog]:
-    """Every filed log `user` may read that matches `filters`, before consent
-    and voiding are applied (so that what is left out can be counted)."""
+def scoped_logs(
+    user, filters: ExportFilters, *, before_consent: bool = False
+) -> QuerySet[InteractionLog]:
+    """Every filed log `user` may read that matches `filters`, before voiding is
+    applied (so that what is left out can be counted). Research staff read only
+    logs of participants whose consent covers research use (AZ-14); with
+    `before_consent`, the logs that rule hides are kept too, so the preview can
+    say how many consent leaves out (never used to write a file)."""
+    manager = InteractionLog.objects
     logs = (
-        InteractionLog.objects.visible_to(user)
-        .exclude(status=InteractionLog.Status.DRAFT)
-        .filter(participant__isnull=False)
+        manager.reach_before_consent(user)
+        if before_consent
+        else manager.visible_to(user)
+    )
+    logs = logs.exclude(status=InteractionLog.Status.DRAFT).filter(
+        participant__isnull=False
     )
     if filters.since:
         logs = logs.filter(contact_date__gte=filters.since)
@@ -211,8 +220,8 @@ def scoped_logs(user, filters: ExportFilters) -> QuerySet[InteractionLog]:
 
 
 def exported_logs(user, filters: ExportFilters) -> QuerySet[InteractionLog]:
-    """The logs that go into the file: in scope, consent covers research use,
-    not voided unless asked for."""
+    """The logs that go into the file: readable by `user`, consent covers
+    research use (for every role, admins included), not voided unless asked for."""
     logs = scoped_logs(user, filters).filter(participant__has_research_consent=True)
     if not filters.include_voided:
         logs = logs.filter(is_voided=False)
@@ -245,7 +254,7 @@ def export_preview(*, user, filters: ExportFilters, level: str) -> Preview:
     voided = Q(is_voided=True) & ~no_consent
     exported = ~no_consent & (Q() if filters.include_voided else Q(is_voided=False))
     reflective = ~Q(reflection_feelings="") | ~Q(reflection_concerns="")
-    counts = scoped_logs(user, filters).aggregate(
+    counts = scoped_logs(user, filters, before_consent=True).aggregate(
         total=Count("pk"),
         no_consent=Count("pk", filter=no_consent),
         voided=Count("pk", filter=voided),
