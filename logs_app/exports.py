@@ -28,7 +28,9 @@ import hashlib
 import hmac
 import io
 import json
+import os
 import re
+import shutil
 import zipfile
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
@@ -1403,8 +1405,47 @@ def write_xlsx(
     about = book.create_sheet("about")
     for key, value in _about_lines(info, counter.rows):
         about.append([key, value])
-    book.save(out)
+    _save_workbook(book, out)
     return WriteResult(rows=counter.rows, columns=[c.name for c in columns])
+
+
+# The workbook's document times: fixed, so the same export gives the same bytes
+# (no export timestamp in the file; openpyxl would write "now").
+_XLSX_TIME = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)  # written as UTC ("Z")
+
+
+class _FixedTimeZip(zipfile.ZipFile):
+    """A zip whose every entry carries _ZIP_TIME. openpyxl adds parts by name
+    (`writestr`) and the write-only sheets from temporary files (`write`); both
+    would stamp the current time or the file's mtime on the entry."""
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
+        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
+            zinfo_or_arcname = _fixed_zip_info(zinfo_or_arcname)
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        info = _fixed_zip_info(arcname or os.path.basename(filename))
+        info.file_size = os.path.getsize(filename)  # decides ZIP64 up front
+        with open(filename, "rb") as source, self.open(info, "w") as member:
+            shutil.copyfileobj(source, member, 1024 * 1024)
+
+
+def _fixed_zip_info(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def _save_workbook(book, out: BinaryIO) -> None:
+    """`book.save(out)` without the clock: fixed document times in
+    docProps/core.xml and on every zip entry (openpyxl's own save stamps both)."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    book.properties.created = book.properties.modified = _XLSX_TIME
+    archive = _FixedTimeZip(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+    ExcelWriter(book, archive).save()  # writes every part, then closes the zip
 
 
 # --- codebook and data package --------------------------------------------------------
