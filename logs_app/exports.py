@@ -230,6 +230,22 @@ def exported_logs(user, filters: ExportFilters) -> QuerySet[InteractionLog]:
     return logs
 
 
+def export_coverage(user, filters: ExportFilters) -> dict[str, list[int]]:
+    """The sites and participants whose logs the export of `filters` holds, for
+    re-checking the requester's scope when the file is served (AZ-13). Read
+    after the file is written, so a log filed meanwhile can only add to it."""
+    pairs = set(
+        exported_logs(user, filters)
+        .order_by()
+        .values_list("participant__site_id", "participant_id")
+        .distinct()
+    )
+    return {
+        "sites": sorted({site for site, _participant in pairs}),
+        "participants": sorted({participant for _site, participant in pairs}),
+    }
+
+
 EXCLUSION_REASONS = {
     "no_participant_consent": _(
         "the participant's consent does not cover research use (whole log left out)"
