@@ -620,7 +620,7 @@ def export_download_check(
 
 # Participant ids per query when checking a file's participants (SQLite limits
 # the parameters of one statement).
-_CHECK_BATCH = 500
+_CHECK_BATCH = 2000
 
 
 def export_scope_narrowed(*, user, job: ExportJob) -> str | None:

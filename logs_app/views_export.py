@@ -145,8 +145,7 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "logs_app/export_detail.html",
         {
             "job": job,
-            "downloadable": problem is None
-            and job.delivery == ExportJob.Delivery.JOB,
+            "downloadable": problem is None and job.delivery == ExportJob.Delivery.JOB,
             "scope_narrowed": problem is not None
             and problem.kind == export_jobs.REFUSED
             and job.delivery == ExportJob.Delivery.JOB,
