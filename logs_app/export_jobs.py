@@ -34,7 +34,7 @@ from logs_app.models import Notification
 from logs_app.models_export import ExportJob
 from logs_app.services import audit_record
 from mentors.models import Mentor
-from participants.models import Cohort
+from participants.models import Cohort, Participant
 
 logger = logging.getLogger(__name__)
 
@@ -361,8 +361,10 @@ def _mark_done(
     file_name: str,
     now: dt.datetime,
     expires_at: dt.datetime | None,
+    covered: dict[str, list[int]] | None = None,
 ) -> None:
     job.status = Status.DONE
+    job.covered = covered or {}
     job.row_count = job.progress_rows = result.rows
     job.columns = result.columns
     job.sha256 = result.sha256
@@ -380,6 +382,7 @@ def _mark_done(
             "sha256",
             "file_size",
             "excluded",
+            "covered",
             "file_name",
             "finished_at",
             "expires_at",
@@ -478,6 +481,8 @@ def export_job_run(job_id: int, *, now: dt.datetime | None = None) -> str:
         _mark_failed(job, exc)
         return "failed"
 
+    # What the file holds, for the download's scope check (AZ-13).
+    covered = exports.export_coverage(user, filters)
     finished = timezone.now()
     with transaction.atomic():
         if not ExportJob.objects.filter(pk=job.pk, status=Status.RUNNING).exists():
@@ -489,6 +494,7 @@ def export_job_run(job_id: int, *, now: dt.datetime | None = None) -> str:
             file_name=name,
             now=finished,
             expires_at=finished + link_lifetime(),
+            covered=covered,
         )
         audit_record(
             request=None,
@@ -588,14 +594,76 @@ def download_name(job: ExportJob) -> str:
     )
 
 
-def export_download_check(*, user, job: ExportJob, now: dt.datetime) -> str | None:
+EXPIRED = "expired"
+REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class DownloadProblem:
+    """Why a job's file may not be served: EXPIRED (gone, or never made) or
+    REFUSED (the requester's scope no longer covers it), with the reason."""
+
+    kind: str
+    reason: str = ""
+
+
+def export_download_check(
+    *, user, job: ExportJob, now: dt.datetime
+) -> DownloadProblem | None:
     """Why `user` may not download `job` now (None when they may): the link
-    expired, or their export right no longer covers the file's level."""
+    expired, or their whole scope no longer covers the file (AZ-13)."""
     if job.status != Status.DONE or (job.expires_at and job.expires_at <= now):
-        return "expired"
-    if not level_allows(export_level_for(user), job.level):
-        return "refused"
+        return DownloadProblem(EXPIRED)
+    reason = export_scope_narrowed(user=user, job=job)
+    return DownloadProblem(REFUSED, reason) if reason else None
+
+
+# Participant ids per query when checking a file's participants (SQLite limits
+# the parameters of one statement).
+_CHECK_BATCH = 2000
+
+
+def export_scope_narrowed(*, user, job: ExportJob) -> str | None:
+    """What in the finished `job` `user` may no longer export, or None (AZ-13):
+    its level, every site, cohort and mentor its filters name, every site and
+    participant its rows come from (recorded when it was written), and each of
+    those participants' research consent (AZ-14), all as they are now."""
+    try:
+        export_check(
+            user=user, level=job.level, filters=ExportFilters.from_json(job.filters)
+        )
+    except ExportRefused as exc:
+        return str(exc)
+    covered = job.covered or {}
+    if "sites" not in covered or "participants" not in covered:
+        return "the file does not record what it holds"
+    sites = set(covered["sites"])
+    if sites - set(exports.export_sites(user).values_list("pk", flat=True)):
+        return "a site of the file is outside the user's scope"
+    readable = Participant.objects.visible_to(user).values("pk")
+    ids = sorted(covered["participants"])
+    for start in range(0, len(ids), _CHECK_BATCH):
+        batch = Participant.objects.filter(pk__in=ids[start : start + _CHECK_BATCH])
+        if batch.filter(has_research_consent=False).exists():
+            return "a participant of the file no longer consents to research use"
+        if batch.exclude(pk__in=readable).exists():
+            return "a participant of the file is outside the user's scope"
     return None
+
+
+def export_download_denied_record(
+    *, request: HttpRequest, job: ExportJob, reason: str
+) -> None:
+    """Audit a refused download (AZ-13): the file stays unsent."""
+    audit_record(
+        request=request,
+        action="export.denied",
+        outcome="403",
+        obj=job,
+        details=_details(
+            job, via="download", reason=reason, granted=export_level_for(request.user)
+        ),
+    )
 
 
 def export_download_record(*, request: HttpRequest, job: ExportJob) -> None:

@@ -28,7 +28,9 @@ import hashlib
 import hmac
 import io
 import json
+import os
 import re
+import shutil
 import zipfile
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
@@ -185,13 +187,22 @@ def export_sites(user) -> QuerySet[Site]:
     return Site.objects.none()
 
 
-def scoped_logs(user, filters: ExportFilters) -> QuerySet[InteractionLog]:
-    """Every filed log `user` may read that matches `filters`, before consent
-    and voiding are applied (so that what is left out can be counted)."""
+def scoped_logs(
+    user, filters: ExportFilters, *, before_consent: bool = False
+) -> QuerySet[InteractionLog]:
+    """Every filed log `user` may read that matches `filters`, before voiding is
+    applied (so that what is left out can be counted). Research staff read only
+    logs of participants whose consent covers research use (AZ-14); with
+    `before_consent`, the logs that rule hides are kept too, so the preview can
+    say how many consent leaves out (never used to write a file)."""
+    manager = InteractionLog.objects
     logs = (
-        InteractionLog.objects.visible_to(user)
-        .exclude(status=InteractionLog.Status.DRAFT)
-        .filter(participant__isnull=False)
+        manager.reach_before_consent(user)
+        if before_consent
+        else manager.visible_to(user)
+    )
+    logs = logs.exclude(status=InteractionLog.Status.DRAFT).filter(
+        participant__isnull=False
     )
     if filters.since:
         logs = logs.filter(contact_date__gte=filters.since)
@@ -211,12 +222,28 @@ def scoped_logs(user, filters: ExportFilters) -> QuerySet[InteractionLog]:
 
 
 def exported_logs(user, filters: ExportFilters) -> QuerySet[InteractionLog]:
-    """The logs that go into the file: in scope, consent covers research use,
-    not voided unless asked for."""
+    """The logs that go into the file: readable by `user`, consent covers
+    research use (for every role, admins included), not voided unless asked for."""
     logs = scoped_logs(user, filters).filter(participant__has_research_consent=True)
     if not filters.include_voided:
         logs = logs.filter(is_voided=False)
     return logs
+
+
+def export_coverage(user, filters: ExportFilters) -> dict[str, list[int]]:
+    """The sites and participants whose logs the export of `filters` holds, for
+    re-checking the requester's scope when the file is served (AZ-13). Read
+    after the file is written, so a log filed meanwhile can only add to it."""
+    pairs = set(
+        exported_logs(user, filters)
+        .order_by()
+        .values_list("participant__site_id", "participant_id")
+        .distinct()
+    )
+    return {
+        "sites": sorted({site for site, _participant in pairs}),
+        "participants": sorted({participant for _site, participant in pairs}),
+    }
 
 
 EXCLUSION_REASONS = {
@@ -245,7 +272,7 @@ def export_preview(*, user, filters: ExportFilters, level: str) -> Preview:
     voided = Q(is_voided=True) & ~no_consent
     exported = ~no_consent & (Q() if filters.include_voided else Q(is_voided=False))
     reflective = ~Q(reflection_feelings="") | ~Q(reflection_concerns="")
-    counts = scoped_logs(user, filters).aggregate(
+    counts = scoped_logs(user, filters, before_consent=True).aggregate(
         total=Count("pk"),
         no_consent=Count("pk", filter=no_consent),
         voided=Count("pk", filter=voided),
@@ -1394,8 +1421,47 @@ def write_xlsx(
     about = book.create_sheet("about")
     for key, value in _about_lines(info, counter.rows):
         about.append([key, value])
-    book.save(out)
+    _save_workbook(book, out)
     return WriteResult(rows=counter.rows, columns=[c.name for c in columns])
+
+
+# The workbook's document times: fixed, so the same export gives the same bytes
+# (no export timestamp in the file; openpyxl would write "now").
+_XLSX_TIME = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)  # written as UTC ("Z")
+
+
+class _FixedTimeZip(zipfile.ZipFile):
+    """A zip whose every entry carries _ZIP_TIME. openpyxl adds parts by name
+    (`writestr`) and the write-only sheets from temporary files (`write`); both
+    would stamp the current time or the file's mtime on the entry."""
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
+        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
+            zinfo_or_arcname = _fixed_zip_info(zinfo_or_arcname)
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        info = _fixed_zip_info(arcname or os.path.basename(filename))
+        info.file_size = os.path.getsize(filename)  # decides ZIP64 up front
+        with open(filename, "rb") as source, self.open(info, "w") as member:
+            shutil.copyfileobj(source, member, 1024 * 1024)
+
+
+def _fixed_zip_info(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def _save_workbook(book, out: BinaryIO) -> None:
+    """`book.save(out)` without the clock: fixed document times in
+    docProps/core.xml and on every zip entry (openpyxl's own save stamps both)."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    book.properties.created = book.properties.modified = _XLSX_TIME
+    archive = _FixedTimeZip(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+    ExcelWriter(book, archive).save()  # writes every part, then closes the zip
 
 
 # --- codebook and data package --------------------------------------------------------

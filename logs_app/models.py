@@ -57,8 +57,17 @@ class InteractionLogQuerySet(models.QuerySet):
     def visible_to(self, user) -> "InteractionLogQuerySet":
         """Logs `user` may read (AZ-2). Mentors: their own, drafts included.
         Supervisors: non-draft logs of the mentors they supervise. Research staff:
-        non-draft logs of participants at their granted sites. Admins: all.
-        No role: nothing (AZ-3)."""
+        non-draft logs of participants at their granted sites whose consent covers
+        research use (AZ-14). Admins: all. No role: nothing (AZ-3)."""
+        return self._scope(user, research_consent_only=True)
+
+    def reach_before_consent(self, user) -> "InteractionLogQuerySet":
+        """`visible_to(user)` without the research-consent rule: only for counting
+        what consent leaves out of an export (exports say how many logs they
+        left out and why), never for reading or listing logs."""
+        return self._scope(user, research_consent_only=False)
+
+    def _scope(self, user, *, research_consent_only: bool) -> "InteractionLogQuerySet":
         roles = user_roles(user)
         if Role.ADMIN in roles:
             return self.all()
@@ -69,7 +78,10 @@ class InteractionLogQuerySet(models.QuerySet):
         if Role.SUPERVISOR in roles:
             scope |= filed & Q(mentor__supervisor=user)
         if Role.RESEARCH in roles:
-            scope |= filed & Q(participant__site__in=user.site_access.values("site"))
+            research = filed & Q(participant__site__in=user.site_access.values("site"))
+            if research_consent_only:
+                research &= Q(participant__has_research_consent=True)
+            scope |= research
         return self.filter(scope)
 
     def for_list(self) -> "InteractionLogQuerySet":

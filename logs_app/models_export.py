@@ -117,6 +117,10 @@ class ExportJob(models.Model):
     # Logs left out and why, e.g. {"no_participant_consent": 3, "voided": 1}.
     excluded = models.JSONField(default=dict, blank=True)
     columns = models.JSONField(default=list, blank=True)
+    # What the file holds, recorded when a job writes it: {"sites": [ids],
+    # "participants": [ids]}. A download re-checks the requester's scope against
+    # it (AZ-13); a job without it (older than this record) is not served.
+    covered = models.JSONField(default=dict, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     file_name = models.CharField(max_length=200, blank=True)
     file_size = models.BigIntegerField(null=True, blank=True)

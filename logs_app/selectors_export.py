@@ -27,8 +27,10 @@ def get_export_for_user(user, pk: int) -> ExportJob:
 
 def export_history_list(*, user) -> QuerySet[ExportJob]:
     """Exports for the history page: staff see their own, admins everyone's."""
-    jobs = ExportJob.objects.select_related("requested_by").order_by(
-        "-created_at", "-pk"
+    jobs = (
+        ExportJob.objects.select_related("requested_by")
+        .defer("covered")  # up to a few thousand ids per job, not shown here
+        .order_by("-created_at", "-pk")
     )
     if Role.ADMIN in user_roles(user):
         return jobs

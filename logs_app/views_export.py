@@ -137,15 +137,17 @@ def _file_response(file, job: ExportJob) -> FileResponse:
 @require_GET
 def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_export_for_user(request.user, pk)
+    problem = export_jobs.export_download_check(
+        user=request.user, job=job, now=timezone.now()
+    )
     return render(
         request,
         "logs_app/export_detail.html",
         {
             "job": job,
-            "downloadable": export_jobs.export_download_check(
-                user=request.user, job=job, now=timezone.now()
-            )
-            is None
+            "downloadable": problem is None and job.delivery == ExportJob.Delivery.JOB,
+            "scope_narrowed": problem is not None
+            and problem.kind == export_jobs.REFUSED
             and job.delivery == ExportJob.Delivery.JOB,
             "reasons": exports.EXCLUSION_REASONS,
         },
@@ -174,8 +176,11 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponse:
     problem = export_jobs.export_download_check(
         user=request.user, job=job, now=timezone.now()
     )
-    if problem == "refused":
-        raise PermissionDenied(_("Your export right no longer covers this file."))
+    if problem is not None and problem.kind == export_jobs.REFUSED:
+        export_jobs.export_download_denied_record(
+            request=request, job=job, reason=problem.reason
+        )
+        raise PermissionDenied(_("Your access no longer covers this file."))
     path = export_jobs.export_file_path(job) if problem is None else None
     if path is None:
         return render(request, "logs_app/export_gone.html", {"job": job}, status=410)

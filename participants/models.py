@@ -142,9 +142,10 @@ class ParticipantQuerySet(models.QuerySet):
         """Participants `user` may know exist.
 
         Admins: all. Mentors: those ever assigned to them. Supervisors: those
-        assigned to mentors they supervise. Research staff: their granted sites.
-        Anyone else: none. Assignments are reached by reverse lookup, so this app
-        does not import `mentors`."""
+        assigned to mentors they supervise. Research staff: those at their granted
+        sites whose consent covers research use (AZ-14). Anyone else: none.
+        Assignments are reached by reverse lookup, so this app does not import
+        `mentors`."""
         roles = user_roles(user)
         if Role.ADMIN in roles:
             return self.all()
@@ -162,7 +163,10 @@ class ParticipantQuerySet(models.QuerySet):
                 ).values("pk")
             )
         if Role.RESEARCH in roles:
-            scope |= Q(site__in=SiteAccess.objects.filter(user=user).values("site"))
+            scope |= Q(
+                site__in=SiteAccess.objects.filter(user=user).values("site"),
+                has_research_consent=True,
+            )
         return self.filter(scope)
 
 
@@ -205,7 +209,9 @@ class Participant(models.Model):
     has_research_consent = models.BooleanField(
         _("consent covers research use"),
         default=False,
-        help_text=_("If not, research exports leave this participant out."),
+        help_text=_(
+            "If not, research staff neither read nor export this participant's logs."
+        ),
     )
 
     objects = ParticipantQuerySet.as_manager()
