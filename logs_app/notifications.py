@@ -19,7 +19,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -140,12 +141,22 @@ def _reminder_rows(now: dt.datetime) -> list[Notification]:
 
 
 def digest_recipients():
-    """Active people with an address who supervise or lead a site."""
+    """Who receives a digest, for every path that writes or sends one (the
+    schedule, `send_digests`, the send itself): active people with an address
+    who supervise or lead a site and have not turned the digest off. Each
+    carries `digest_frequency` (weekly when they never chose)."""
     return (
         get_user_model()
         .objects.filter(is_active=True)
         .exclude(email="")
         .filter(Q(groups__name=Role.SUPERVISOR.value) | Q(led_sites__isnull=False))
+        .exclude(mail_preference__digest=NotificationPreference.DigestFrequency.OFF)
+        .annotate(
+            digest_frequency=Coalesce(
+                F("mail_preference__digest"),
+                Value(NotificationPreference.DigestFrequency.WEEKLY),
+            )
+        )
         .distinct()
     )
 
@@ -155,14 +166,9 @@ def _digest_rows(now: dt.datetime) -> list[Notification]:
     site's digest time: weekly about the past ISO week, or daily about the
     past day, as they chose."""
     users = digest_recipients().prefetch_related("site_access__site", "led_sites")
-    preferences = dict(NotificationPreference.objects.values_list("user_id", "digest"))
     rows = []
     for user in users:
-        frequency = preferences.get(
-            user.pk, NotificationPreference.DigestFrequency.WEEKLY
-        )
-        if frequency == NotificationPreference.DigestFrequency.OFF:
-            continue
+        frequency = user.digest_frequency
         sites = [grant.site for grant in user.site_access.all()] + list(
             user.led_sites.all()
         )
@@ -276,6 +282,8 @@ def notification_send(pk: int, now: dt.datetime | None = None) -> str:
     if not claimed:
         return notification.status
     try:
+        if not _still_wanted(notification):
+            raise NothingToSay
         rendered = render(notification, now=now)
     except NothingToSay:
         return _finish(notification, Notification.Status.SKIPPED, now)
@@ -296,6 +304,14 @@ def notification_send(pk: int, now: dt.datetime | None = None) -> str:
     except (TimeoutError, smtplib.SMTPException, OSError) as exc:
         return _failed(notification, exc, now, permanent=False)
     return _finish(notification, Notification.Status.SENT, now)
+
+
+def _still_wanted(notification: Notification) -> bool:
+    """Asked again at send time: someone who turned the digest off (or lost
+    the role) after the row was written gets nothing."""
+    if notification.kind != Notification.Kind.DIGEST:
+        return True
+    return digest_recipients().filter(pk=notification.recipient_id).exists()
 
 
 def _is_transient(exc: smtplib.SMTPException) -> bool:
@@ -455,10 +471,11 @@ def retry_failed(pk: int, now: dt.datetime | None = None) -> bool:
 def digests_write_for_week(
     *, week: tuple[dt.date, dt.date], now: dt.datetime
 ) -> list[int]:
-    """Digest rows for every supervisor about `week`, due now (send_digests).
-    Existing rows for that week are kept as they are: safe to run twice."""
+    """Digest rows about `week`, due now, for everyone `digest_recipients`
+    names (send_digests). Existing rows for that week are kept as they are:
+    safe to run twice. Returns the ids of that week's rows for them."""
     period = iso_week_label(week[0])
-    users = digest_recipients()
+    users = list(digest_recipients())
     rows = [
         _row(
             kind=Notification.Kind.DIGEST,
@@ -473,6 +490,6 @@ def digests_write_for_week(
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     return list(
         Notification.objects.filter(
-            kind=Notification.Kind.DIGEST, period=period
+            kind=Notification.Kind.DIGEST, period=period, recipient__in=users
         ).values_list("pk", flat=True)
     )

@@ -7,6 +7,7 @@ import uuid
 import zoneinfo
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
@@ -456,3 +457,44 @@ def test_digest_queries_do_not_grow_with_logs(
                 now=now,
             )
         assert digest.totals.met == (3 if rows == 3 else 33)
+
+
+# --- Issue 11 regressions (findings 7, 16, 17)
+def test_send_digests_skips_a_supervisor_whose_digest_is_off(
+    supervisor, mentor, participant, site, emails, capsys
+):
+    """Issue 11 finding 7: with the digest preference Off, `send_digests --week`
+    sent the supervisor a mail anyway; one selector now decides who gets one."""
+    site.lead = supervisor  # a site lead too: leads also get digests
+    site.escalation_days = 3
+    site.save()
+    InteractionLogFactory(
+        mentor=mentor, participant=participant, contact_date=dt.date(2026, 11, 17)
+    )
+    preference = notifications.preference_for(supervisor)
+    preference.digest = NotificationPreference.DigestFrequency.OFF
+    preference.save()
+    with time_machine.travel(dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)):
+        call_command("send_digests", "--week", "2026-W47")
+        # The beat path agrees: the digest time (Monday 08:00) has just passed.
+        dispatch_once(dt.datetime(2026, 11, 23, 13, 30, tzinfo=dt.UTC))
+    assert mail.outbox == []
+    assert not Notification.objects.filter(kind="digest").exists()
+    assert "Digests for 2026-W47: none" in capsys.readouterr().out
+
+
+def test_a_digest_written_before_opting_out_is_not_sent(
+    supervisor, mentor, participant, emails
+):
+    """Issue 11 finding 7: turning the digest off stops one already waiting."""
+    InteractionLogFactory(
+        mentor=mentor, participant=participant, contact_date=dt.date(2026, 11, 17)
+    )
+    monday = dt.datetime(2026, 11, 23, 13, 30, tzinfo=dt.UTC)
+    notifications.schedule_due(monday)
+    row = Notification.objects.get(kind="digest")
+    preference = notifications.preference_for(supervisor)
+    preference.digest = NotificationPreference.DigestFrequency.OFF
+    preference.save()
+    assert notifications.notification_send(row.pk, monday) == "skipped"
+    assert mail.outbox == []
