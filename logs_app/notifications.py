@@ -5,13 +5,16 @@
   mail unique per recipient, so a pass that runs twice writes nothing new.
 - A Notification row is claimed with a conditional UPDATE before sending and its
   outcome recorded on it. Transient SMTP errors retry with backoff; permanent
-  ones mark it failed (shown in the admin). A row left "sending" by a worker
-  that died is taken again after STALE_AFTER: at most one duplicate (JOB-5).
+  ones mark it failed (shown in the admin). A row handed to a worker, or being
+  sent, is leased to it (`lease_for`: 30 s for safety alerts, renewed just
+  before the SMTP send); a row whose lease ran out (its worker died) is handed
+  out again by the next dispatcher pass: at most one duplicate (JOB-5).
 - Mail never carries narrative or participant details (DP-5): figures and links."""
 
 import datetime as dt
 import logging
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,10 +43,27 @@ from participants.roles import Role
 logger = logging.getLogger(__name__)
 
 LOOKBACK = dt.timedelta(days=2)  # catch up after downtime, never send stale weeks
-STALE_AFTER = dt.timedelta(minutes=10)  # a "sending" row older than this was lost
-LEASE = dt.timedelta(minutes=5)  # handed to a worker; not handed again before this
+LEASE = dt.timedelta(minutes=10)  # reminders, digests: a dead worker's row waits
 MAX_ATTEMPTS = 6
 OPTIONAL_KINDS = {Notification.Kind.DIGEST}
+
+
+def lease_for(kind: str) -> dt.timedelta:
+    """How long a row handed to a worker, or being sent, stays that worker's.
+    While it lasts no one else takes the row; after it the next dispatcher pass
+    hands it out again, so a worker that dies costs at most one duplicate.
+    Safety alerts promise "within a minute": their lease is short, above the
+    SMTP timeout, and renewed just before the SMTP send (settings check it)."""
+    if kind == Notification.Kind.SAFETY_ALERT:
+        return dt.timedelta(seconds=settings.PEERLOG_ALERT_LEASE_SECONDS)
+    return LEASE
+
+
+def _clock(now: dt.datetime) -> Callable[[], dt.datetime]:
+    """A clock that reads `now` at first (the real time, or a caller's fixed
+    instant) and moves on with real time from there."""
+    offset = now - timezone.now()
+    return lambda: timezone.now() + offset
 
 
 # --- when
@@ -231,21 +251,25 @@ def safety_alert_write(*, log: InteractionLog, now: dt.datetime) -> list[Notific
 
 # --- handing rows to workers
 def due_ids(now: dt.datetime, *, limit: int = 500) -> list[int]:
-    """Lease due rows for dispatch. A row a dead worker left "sending" for longer
-    than STALE_AFTER becomes due again first (at most one duplicate)."""
-    Notification.objects.filter(
-        status=Notification.Status.SENDING, claimed_at__lt=now - STALE_AFTER
-    ).update(status=Notification.Status.PENDING, next_attempt_at=now)
-    due = Q(status=Notification.Status.PENDING, next_attempt_at__lte=now)
-    ids = list(
+    """Lease due rows for dispatch, each for its kind's `lease_for`. Due: a
+    pending row whose time has come (first send, retry, or a hand-off no worker
+    claimed in time), and a "sending" row whose lease ran out because its
+    worker died mid-send (sent again: at most one duplicate)."""
+    due = Q(
+        status__in=[Notification.Status.PENDING, Notification.Status.SENDING],
+        next_attempt_at__lte=now,
+    )
+    rows = list(
         Notification.objects.filter(due)
         .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "kind")[:limit]
     )
     leased = []
-    for pk in ids:
+    for pk, kind in rows:
         # Conditional: a row another dispatcher leased meanwhile is skipped.
-        if Notification.objects.filter(due, pk=pk).update(next_attempt_at=now + LEASE):
+        if Notification.objects.filter(due, pk=pk).update(
+            status=Notification.Status.PENDING, next_attempt_at=now + lease_for(kind)
+        ):
             leased.append(pk)
     return leased
 
@@ -270,13 +294,20 @@ class NothingToSay(Exception):
 
 
 def notification_send(pk: int, now: dt.datetime | None = None) -> str:
-    """Claim the row, render and send it, record the outcome. Returns the final
-    status. Safe to call for a row that is already sent: it does nothing."""
+    """Claim the row for its kind's lease, render it, renew the lease, send it,
+    record the outcome (`sent_at`: when the SMTP send returned). Returns the
+    final status. Safe to call for a row that is already sent: it does nothing.
+    `now` pins the clock at the claim (tests); it moves on with real time."""
+    kind = Notification.objects.filter(pk=pk).values_list("kind", flat=True).first()
     now = now or timezone.now()
+    clock = _clock(now)
     claimed = Notification.objects.filter(
         pk=pk, status=Notification.Status.PENDING
     ).update(
-        status=Notification.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        status=Notification.Status.SENDING,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+        next_attempt_at=now + lease_for(kind or ""),
     )
     notification = Notification.objects.select_related("recipient").get(pk=pk)
     if not claimed:
@@ -286,7 +317,7 @@ def notification_send(pk: int, now: dt.datetime | None = None) -> str:
             raise NothingToSay
         rendered = render(notification, now=now)
     except NothingToSay:
-        return _finish(notification, Notification.Status.SKIPPED, now)
+        return _finish(notification, Notification.Status.SKIPPED, clock())
     message = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text,
@@ -295,6 +326,12 @@ def notification_send(pk: int, now: dt.datetime | None = None) -> str:
         headers=_headers(notification),
     )
     message.attach_alternative(rendered.html, "text/html")
+    # Heartbeat: the whole lease for the SMTP conversation, whatever rendering
+    # took. A worker that lost its lease meanwhile leaves the row to the next.
+    if not _ours(notification).update(
+        next_attempt_at=clock() + lease_for(notification.kind)
+    ):
+        return Notification.objects.get(pk=pk).status
     try:
         message.send()
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
@@ -303,7 +340,16 @@ def notification_send(pk: int, now: dt.datetime | None = None) -> str:
         return _failed(notification, exc, now, permanent=exc.smtp_code >= 500)
     except (TimeoutError, smtplib.SMTPException, OSError) as exc:
         return _failed(notification, exc, now, permanent=False)
-    return _finish(notification, Notification.Status.SENT, now)
+    return _finish(notification, Notification.Status.SENT, clock())
+
+
+def _ours(notification: Notification):
+    """The row, while this worker's claim holds (no one re-claimed it since)."""
+    return Notification.objects.filter(
+        pk=notification.pk,
+        status=Notification.Status.SENDING,
+        attempts=notification.attempts,
+    )
 
 
 def _still_wanted(notification: Notification) -> bool:
@@ -324,7 +370,16 @@ def _is_transient(exc: smtplib.SMTPException) -> bool:
 
 
 def _finish(notification: Notification, status: str, now: dt.datetime) -> str:
-    Notification.objects.filter(pk=notification.pk).update(
+    if status == Notification.Status.SENT:
+        # The mail went out: say so even if the lease ran out meanwhile, so a
+        # worker about to take the row over finds it sent.
+        rows = Notification.objects.filter(
+            pk=notification.pk,
+            status__in=[Notification.Status.PENDING, Notification.Status.SENDING],
+        )
+    else:
+        rows = _ours(notification)
+    rows.update(
         status=status,
         sent_at=now if status == Notification.Status.SENT else None,
         last_error="",
@@ -348,9 +403,7 @@ def _failed(notification: Notification, exc: Exception, now, *, permanent: bool)
         status = Notification.Status.PENDING
         next_at = now + backoff(attempts)
         logger.warning("Notification %s will be retried: %s", notification.pk, error)
-    Notification.objects.filter(pk=notification.pk).update(
-        status=status, last_error=error, next_attempt_at=next_at
-    )
+    _ours(notification).update(status=status, last_error=error, next_attempt_at=next_at)
     return status
 
 

@@ -20,8 +20,9 @@ def send_notification(notification_id: int) -> str:
 
 @shared_task(acks_late=True)
 def dispatch() -> dict[str, int]:
-    """Beat runs this every 30 seconds: write what the schedules make due, then
-    hand due rows (and export jobs) to the workers."""
+    """Beat runs this every PEERLOG_DISPATCH_SECONDS (15 s): write what the
+    schedules make due, then hand due rows (including ones whose worker died
+    mid-send) and export jobs to the workers."""
     return dispatch_once()
 
 

@@ -389,14 +389,17 @@ def test_worker_killed_mid_send_gives_at_most_one_duplicate(supervisor, emails):
     """JOB-5: a row a dead worker left "sending" is sent again once, later."""
     row = alert_row(supervisor)
     now = row.due_at
-    # A worker claimed it, and died before recording anything.
+    # A worker claimed it (for the alert lease), and died before recording anything.
     Notification.objects.filter(pk=row.pk).update(
-        status="sending", claimed_at=now, attempts=1
+        status="sending",
+        claimed_at=now,
+        attempts=1,
+        next_attempt_at=now + notifications.lease_for(row.kind),
     )
     assert (
-        dispatch_once(now + dt.timedelta(minutes=5))["handed"] == 0
+        dispatch_once(now + dt.timedelta(seconds=20))["handed"] == 0
     )  # still its lease
-    assert dispatch_once(now + dt.timedelta(minutes=11))["handed"] == 1  # eager: sent
+    assert dispatch_once(now + dt.timedelta(seconds=45))["handed"] == 1  # eager: sent
     assert dispatch_once(now + dt.timedelta(minutes=30))["handed"] == 0
     assert len(mail.outbox) == 1
     assert Notification.objects.get(pk=row.pk).status == "sent"
@@ -498,3 +501,127 @@ def test_a_digest_written_before_opting_out_is_not_sent(
     preference.save()
     assert notifications.notification_send(row.pk, monday) == "skipped"
     assert mail.outbox == []
+
+
+class WorkerKilled(BaseException):
+    """Stands for SIGKILL: nothing in the worker gets to record anything."""
+
+
+@pytest.fixture
+def smtp_send(monkeypatch):
+    """Replace what the SMTP conversation does: `smtp_send(fn)` runs `fn()`
+    in place of each send, then delivers to the test outbox."""
+    from django.core.mail.backends.locmem import EmailBackend
+
+    original = EmailBackend.send_messages
+
+    def use(during_send):
+        def send_messages(self, messages):
+            during_send()
+            return original(self, messages)
+
+        monkeypatch.setattr(EmailBackend, "send_messages", send_messages)
+
+    return use
+
+
+def kill_the_worker():
+    raise WorkerKilled
+
+
+THURSDAY = dt.datetime(2026, 11, 19, 20, 0, tzinfo=dt.UTC)  # nothing scheduled due
+
+
+def test_alert_of_a_worker_killed_mid_send_is_taken_over_after_its_lease(
+    supervisor, emails, smtp_send, monkeypatch
+):
+    """Issue 11 finding 16 (JOB-5): an alert whose worker died mid-send stayed
+    "sending" for 10 minutes. Its lease (renewed just before the SMTP send)
+    runs out after the alert lease, and the next dispatcher pass takes it over:
+    not before, and with one mail in the end."""
+    lease = notifications.lease_for(Notification.Kind.SAFETY_ALERT)
+    with time_machine.travel(THURSDAY, tick=False) as traveller:
+        row = alert_row(supervisor)
+        original_render = notifications.render
+
+        def slow_render(*args, **kwargs):  # rendering takes 20 s of the lease
+            traveller.shift(dt.timedelta(seconds=20))
+            return original_render(*args, **kwargs)
+
+        monkeypatch.setattr(notifications, "render", slow_render)
+        smtp_send(kill_the_worker)
+        with pytest.raises(WorkerKilled):
+            send_notification(row.pk)
+        assert Notification.objects.get(pk=row.pk).status == "sending"
+        monkeypatch.undo()  # the next worker renders and sends normally
+
+        traveller.shift(lease - dt.timedelta(seconds=1))  # renewed at +20 s
+        assert dispatch_once()["handed"] == 0  # still the dead worker's lease
+        traveller.shift(dt.timedelta(seconds=2))
+        assert dispatch_once()["handed"] == 1  # taken over (eager: sent)
+        assert dispatch_once()["handed"] == 0
+    assert len(mail.outbox) == 1
+    row.refresh_from_db()
+    assert row.status == "sent" and row.attempts == 2
+
+
+def test_alert_lease_is_under_a_minute_and_above_the_smtp_timeout(settings):
+    """Issue 11 finding 16: "within a minute" holds when a worker dies: the
+    alert lease outlasts the SMTP timeout, and lease plus one beat period (the
+    sweeper) stays under a minute; reminders and digests keep a longer one."""
+    alert = notifications.lease_for(Notification.Kind.SAFETY_ALERT)
+    beat = settings.CELERY_BEAT_SCHEDULE["dispatch"]["schedule"]
+    assert settings.EMAIL_TIMEOUT < alert.total_seconds() < 60
+    assert alert.total_seconds() + beat < 60
+    for kind in (Notification.Kind.REMINDER, Notification.Kind.DIGEST):
+        assert notifications.lease_for(kind) >= dt.timedelta(minutes=5)
+
+
+def test_a_reminder_left_sending_keeps_its_longer_lease(
+    mentor, participant, emails, smtp_send
+):
+    """Issue 11 finding 16: leases are per kind; a reminder whose worker died
+    waits for its own lease, not the alert's."""
+    friday = dt.datetime(2026, 11, 20, 20, 30, tzinfo=dt.UTC)  # 15:30 in New York
+    lease = notifications.lease_for(Notification.Kind.REMINDER)
+    with time_machine.travel(friday, tick=False) as traveller:
+        notifications.schedule_due(friday)
+        row = Notification.objects.get(kind="reminder")
+        smtp_send(kill_the_worker)
+        with pytest.raises(WorkerKilled):
+            notifications.notification_send(row.pk)
+        smtp_send(lambda: None)
+        traveller.shift(dt.timedelta(seconds=31))
+        assert dispatch_once()["handed"] == 0
+        traveller.shift(lease)
+        assert dispatch_once()["handed"] == 1
+    assert len(mail.outbox) == 1
+
+
+def test_an_alert_handed_to_a_lost_worker_is_handed_again_after_its_lease(
+    supervisor, emails, monkeypatch
+):
+    """Issue 11 finding 16: a hand-off the worker never claimed (its message
+    lost with the worker) is handed again after the alert lease, not 5 min."""
+    handed = []
+    monkeypatch.setattr(send_notification, "delay", handed.append)
+    with time_machine.travel(THURSDAY, tick=False) as traveller:
+        row = alert_row(supervisor)
+        assert dispatch_once()["handed"] == 1
+        traveller.shift(dt.timedelta(seconds=29))
+        assert dispatch_once()["handed"] == 0
+        traveller.shift(dt.timedelta(seconds=2))
+        assert dispatch_once()["handed"] == 1
+    assert handed == [row.pk, row.pk]
+
+
+def test_sent_at_is_when_the_smtp_send_returned(supervisor, emails, smtp_send):
+    """Issue 11 finding 17: `sent_at` recorded the claim, not the end of the
+    SMTP send."""
+    with time_machine.travel(THURSDAY, tick=False) as traveller:
+        row = alert_row(supervisor)
+        smtp_send(lambda: traveller.shift(dt.timedelta(seconds=8)))  # a slow server
+        assert notifications.notification_send(row.pk) == "sent"
+    row.refresh_from_db()
+    assert row.claimed_at == THURSDAY
+    assert row.sent_at == THURSDAY + dt.timedelta(seconds=8)
