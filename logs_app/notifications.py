@@ -407,6 +407,17 @@ def _failed(notification: Notification, exc: Exception, now, *, permanent: bool)
     return status
 
 
+def retry_due_at(pk: int) -> dt.datetime | None:
+    """When a row waiting for a retry is due (None when it is not waiting)."""
+    return (
+        Notification.objects.filter(
+            pk=pk, status=Notification.Status.PENDING, attempts__gt=0
+        )
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+
+
 def _headers(notification: Notification) -> dict[str, str]:
     headers = {"Auto-Submitted": "auto-generated"}
     if notification.kind in OPTIONAL_KINDS and notification.recipient_id:

@@ -625,3 +625,32 @@ def test_sent_at_is_when_the_smtp_send_returned(supervisor, emails, smtp_send):
     row.refresh_from_db()
     assert row.claimed_at == THURSDAY
     assert row.sent_at == THURSDAY + dt.timedelta(seconds=8)
+
+
+def test_a_retry_is_queued_for_its_due_time_not_the_next_beat_tick(
+    supervisor, emails, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Issue 11 finding 17: a retry due half a second after a beat tick waited
+    for the next tick; the worker now queues it for its due time as well (the
+    dispatcher still hands it over if that message is lost)."""
+    import smtplib
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    queued = []
+    monkeypatch.setattr(
+        send_notification, "apply_async", lambda args, **kw: queued.append((args, kw))
+    )
+
+    def busy(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    from django.core.mail.backends.locmem import EmailBackend
+
+    monkeypatch.setattr(EmailBackend, "send_messages", busy)
+    with time_machine.travel(THURSDAY, tick=False):
+        row = alert_row(supervisor)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert send_notification(row.pk) == "pending"
+    row.refresh_from_db()
+    assert row.next_attempt_at == THURSDAY + dt.timedelta(minutes=1)
+    assert queued == [((row.pk,), {"eta": row.next_attempt_at})]
