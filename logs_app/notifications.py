@@ -21,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
@@ -111,9 +111,11 @@ def _row(*, kind: str, user, email: str, period: str, due: dt.datetime, payload:
     )
 
 
+@transaction.atomic
 def schedule_due(now: dt.datetime | None = None) -> int:
     """Write the reminder and digest rows that are due by `now` (idempotent).
-    Returns how many new rows were written."""
+    Returns how many rows this call inserted: a second dispatcher racing this
+    one, or a second pass, reports 0 for rows the first wrote."""
     now = now or timezone.now()
     rows = _reminder_rows(now) + _digest_rows(now)
     if not rows:
@@ -126,9 +128,18 @@ def schedule_due(now: dt.datetime | None = None) -> int:
         ).values_list("email", "kind", "period")
     )
     new = [row for row in rows if (row.email, row.kind, row.period) not in existing]
-    # ignore_conflicts still guards against a second dispatcher racing this one.
-    Notification.objects.bulk_create(new, ignore_conflicts=True)
-    return len(new)
+    # One insert each (only rows that just became due get here): the unique
+    # constraint refuses a row a racing dispatcher wrote after the read above,
+    # and a refused row is not counted.
+    written = 0
+    for row in new:
+        try:
+            with transaction.atomic():
+                row.save(force_insert=True)
+        except IntegrityError:
+            continue
+        written += 1
+    return written
 
 
 def _reminder_rows(now: dt.datetime) -> list[Notification]:

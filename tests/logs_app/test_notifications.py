@@ -3,6 +3,9 @@ recipient, kind and period), retries, failures, preferences, and what mail
 says (never narrative or participant details, DP-5)."""
 
 import datetime as dt
+import io
+import threading
+import time
 import uuid
 import zoneinfo
 
@@ -654,3 +657,64 @@ def test_a_retry_is_queued_for_its_due_time_not_the_next_beat_tick(
     row.refresh_from_db()
     assert row.next_attempt_at == THURSDAY + dt.timedelta(minutes=1)
     assert queued == [((row.pk,), {"eta": row.next_attempt_at})]
+
+
+FRIDAY_EVENING = dt.datetime(2026, 11, 20, 20, 30, tzinfo=dt.UTC)  # 15:30 New York
+
+
+def dispatch_command() -> str:
+    out = io.StringIO()
+    call_command("dispatch_notifications", stdout=out)
+    return out.getvalue()
+
+
+def test_dispatch_command_counts_rows_written_once(
+    mentor, participant, emails, settings, monkeypatch
+):
+    """Issue 11 finding 17: "written" counts rows inserted; a second run
+    writes nothing and says so."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setattr(send_notification, "delay", lambda pk: None)
+    with time_machine.travel(FRIDAY_EVENING, tick=False):
+        assert "written: 1," in dispatch_command()
+        assert "written: 0," in dispatch_command()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_dispatchers_count_each_row_once(
+    mentor, other_mentor, participant, settings, monkeypatch
+):
+    """Issue 11 finding 17: two concurrent `dispatch_notifications` runs both
+    printed "written: 2" when 2 rows existed. The second run here reads before
+    the first commits, and its inserts wait for that commit (PostgreSQL)."""
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a real concurrent insert needs PostgreSQL")
+    for number, user in enumerate([mentor.user, other_mentor.user]):
+        user.email = f"mentor{number}@example.org"
+        user.save()
+    other_mentor.sites.set([mentor.sites.first()])
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setattr(send_notification, "delay", lambda pk: None)
+    first_inserted, outputs = threading.Event(), {}
+
+    def first_run() -> None:
+        try:
+            with transaction.atomic():
+                outputs["first"] = dispatch_command()
+                first_inserted.set()
+                time.sleep(1)  # the second run reads and inserts meanwhile
+        finally:
+            first_inserted.set()
+            connection.close()
+
+    with time_machine.travel(FRIDAY_EVENING, tick=False):
+        thread = threading.Thread(target=first_run)
+        thread.start()
+        assert first_inserted.wait(30)
+        outputs["second"] = dispatch_command()
+        thread.join(30)
+    assert "written: 2," in outputs["first"]
+    assert "written: 0," in outputs["second"]
+    assert Notification.objects.filter(kind="reminder").count() == 2
