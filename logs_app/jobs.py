@@ -1,7 +1,7 @@
 """Handing work to Celery without a broker call in the request path (JOB-1).
 
 Work is a database row first (a Notification, an export job). The dispatcher,
-run by beat every 30 seconds, claims due rows and sends their ids to the
+run by beat every 15 seconds, claims due rows and sends their ids to the
 workers. With no broker (the embedded demo, where Celery runs eagerly), there
 is no beat either, so the work runs in-process right after the commit."""
 

@@ -5,21 +5,25 @@
   mail unique per recipient, so a pass that runs twice writes nothing new.
 - A Notification row is claimed with a conditional UPDATE before sending and its
   outcome recorded on it. Transient SMTP errors retry with backoff; permanent
-  ones mark it failed (shown in the admin). A row left "sending" by a worker
-  that died is taken again after STALE_AFTER: at most one duplicate (JOB-5).
+  ones mark it failed (shown in the admin). A row handed to a worker, or being
+  sent, is leased to it (`lease_for`: 30 s for safety alerts, renewed just
+  before the SMTP send); a row whose lease ran out (its worker died) is handed
+  out again by the next dispatcher pass: at most one duplicate (JOB-5).
 - Mail never carries narrative or participant details (DP-5): figures and links."""
 
 import datetime as dt
 import logging
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -39,10 +43,27 @@ from participants.roles import Role
 logger = logging.getLogger(__name__)
 
 LOOKBACK = dt.timedelta(days=2)  # catch up after downtime, never send stale weeks
-STALE_AFTER = dt.timedelta(minutes=10)  # a "sending" row older than this was lost
-LEASE = dt.timedelta(minutes=5)  # handed to a worker; not handed again before this
+LEASE = dt.timedelta(minutes=10)  # reminders, digests: a dead worker's row waits
 MAX_ATTEMPTS = 6
 OPTIONAL_KINDS = {Notification.Kind.DIGEST}
+
+
+def lease_for(kind: str) -> dt.timedelta:
+    """How long a row handed to a worker, or being sent, stays that worker's.
+    While it lasts no one else takes the row; after it the next dispatcher pass
+    hands it out again, so a worker that dies costs at most one duplicate.
+    Safety alerts promise "within a minute": their lease is short, above the
+    SMTP timeout, and renewed just before the SMTP send (settings check it)."""
+    if kind == Notification.Kind.SAFETY_ALERT:
+        return dt.timedelta(seconds=settings.PEERLOG_ALERT_LEASE_SECONDS)
+    return LEASE
+
+
+def _clock(now: dt.datetime) -> Callable[[], dt.datetime]:
+    """A clock that reads `now` at first (the real time, or a caller's fixed
+    instant) and moves on with real time from there."""
+    offset = now - timezone.now()
+    return lambda: timezone.now() + offset
 
 
 # --- when
@@ -90,9 +111,11 @@ def _row(*, kind: str, user, email: str, period: str, due: dt.datetime, payload:
     )
 
 
+@transaction.atomic
 def schedule_due(now: dt.datetime | None = None) -> int:
     """Write the reminder and digest rows that are due by `now` (idempotent).
-    Returns how many new rows were written."""
+    Returns how many rows this call inserted: a second dispatcher racing this
+    one, or a second pass, reports 0 for rows the first wrote."""
     now = now or timezone.now()
     rows = _reminder_rows(now) + _digest_rows(now)
     if not rows:
@@ -105,9 +128,18 @@ def schedule_due(now: dt.datetime | None = None) -> int:
         ).values_list("email", "kind", "period")
     )
     new = [row for row in rows if (row.email, row.kind, row.period) not in existing]
-    # ignore_conflicts still guards against a second dispatcher racing this one.
-    Notification.objects.bulk_create(new, ignore_conflicts=True)
-    return len(new)
+    # One insert each (only rows that just became due get here): the unique
+    # constraint refuses a row a racing dispatcher wrote after the read above,
+    # and a refused row is not counted.
+    written = 0
+    for row in new:
+        try:
+            with transaction.atomic():
+                row.save(force_insert=True)
+        except IntegrityError:
+            continue
+        written += 1
+    return written
 
 
 def _reminder_rows(now: dt.datetime) -> list[Notification]:
@@ -140,12 +172,22 @@ def _reminder_rows(now: dt.datetime) -> list[Notification]:
 
 
 def digest_recipients():
-    """Active people with an address who supervise or lead a site."""
+    """Who receives a digest, for every path that writes or sends one (the
+    schedule, `send_digests`, the send itself): active people with an address
+    who supervise or lead a site and have not turned the digest off. Each
+    carries `digest_frequency` (weekly when they never chose)."""
     return (
         get_user_model()
         .objects.filter(is_active=True)
         .exclude(email="")
         .filter(Q(groups__name=Role.SUPERVISOR.value) | Q(led_sites__isnull=False))
+        .exclude(mail_preference__digest=NotificationPreference.DigestFrequency.OFF)
+        .annotate(
+            digest_frequency=Coalesce(
+                F("mail_preference__digest"),
+                Value(NotificationPreference.DigestFrequency.WEEKLY),
+            )
+        )
         .distinct()
     )
 
@@ -155,14 +197,9 @@ def _digest_rows(now: dt.datetime) -> list[Notification]:
     site's digest time: weekly about the past ISO week, or daily about the
     past day, as they chose."""
     users = digest_recipients().prefetch_related("site_access__site", "led_sites")
-    preferences = dict(NotificationPreference.objects.values_list("user_id", "digest"))
     rows = []
     for user in users:
-        frequency = preferences.get(
-            user.pk, NotificationPreference.DigestFrequency.WEEKLY
-        )
-        if frequency == NotificationPreference.DigestFrequency.OFF:
-            continue
+        frequency = user.digest_frequency
         sites = [grant.site for grant in user.site_access.all()] + list(
             user.led_sites.all()
         )
@@ -225,21 +262,25 @@ def safety_alert_write(*, log: InteractionLog, now: dt.datetime) -> list[Notific
 
 # --- handing rows to workers
 def due_ids(now: dt.datetime, *, limit: int = 500) -> list[int]:
-    """Lease due rows for dispatch. A row a dead worker left "sending" for longer
-    than STALE_AFTER becomes due again first (at most one duplicate)."""
-    Notification.objects.filter(
-        status=Notification.Status.SENDING, claimed_at__lt=now - STALE_AFTER
-    ).update(status=Notification.Status.PENDING, next_attempt_at=now)
-    due = Q(status=Notification.Status.PENDING, next_attempt_at__lte=now)
-    ids = list(
+    """Lease due rows for dispatch, each for its kind's `lease_for`. Due: a
+    pending row whose time has come (first send, retry, or a hand-off no worker
+    claimed in time), and a "sending" row whose lease ran out because its
+    worker died mid-send (sent again: at most one duplicate)."""
+    due = Q(
+        status__in=[Notification.Status.PENDING, Notification.Status.SENDING],
+        next_attempt_at__lte=now,
+    )
+    rows = list(
         Notification.objects.filter(due)
         .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "kind")[:limit]
     )
     leased = []
-    for pk in ids:
+    for pk, kind in rows:
         # Conditional: a row another dispatcher leased meanwhile is skipped.
-        if Notification.objects.filter(due, pk=pk).update(next_attempt_at=now + LEASE):
+        if Notification.objects.filter(due, pk=pk).update(
+            status=Notification.Status.PENDING, next_attempt_at=now + lease_for(kind)
+        ):
             leased.append(pk)
     return leased
 
@@ -264,21 +305,30 @@ class NothingToSay(Exception):
 
 
 def notification_send(pk: int, now: dt.datetime | None = None) -> str:
-    """Claim the row, render and send it, record the outcome. Returns the final
-    status. Safe to call for a row that is already sent: it does nothing."""
+    """Claim the row for its kind's lease, render it, renew the lease, send it,
+    record the outcome (`sent_at`: when the SMTP send returned). Returns the
+    final status. Safe to call for a row that is already sent: it does nothing.
+    `now` pins the clock at the claim (tests); it moves on with real time."""
+    kind = Notification.objects.filter(pk=pk).values_list("kind", flat=True).first()
     now = now or timezone.now()
+    clock = _clock(now)
     claimed = Notification.objects.filter(
         pk=pk, status=Notification.Status.PENDING
     ).update(
-        status=Notification.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        status=Notification.Status.SENDING,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+        next_attempt_at=now + lease_for(kind or ""),
     )
     notification = Notification.objects.select_related("recipient").get(pk=pk)
     if not claimed:
         return notification.status
     try:
+        if not _still_wanted(notification):
+            raise NothingToSay
         rendered = render(notification, now=now)
     except NothingToSay:
-        return _finish(notification, Notification.Status.SKIPPED, now)
+        return _finish(notification, Notification.Status.SKIPPED, clock())
     message = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text,
@@ -287,6 +337,12 @@ def notification_send(pk: int, now: dt.datetime | None = None) -> str:
         headers=_headers(notification),
     )
     message.attach_alternative(rendered.html, "text/html")
+    # Heartbeat: the whole lease for the SMTP conversation, whatever rendering
+    # took. A worker that lost its lease meanwhile leaves the row to the next.
+    if not _ours(notification).update(
+        next_attempt_at=clock() + lease_for(notification.kind)
+    ):
+        return Notification.objects.get(pk=pk).status
     try:
         message.send()
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
@@ -295,7 +351,24 @@ def notification_send(pk: int, now: dt.datetime | None = None) -> str:
         return _failed(notification, exc, now, permanent=exc.smtp_code >= 500)
     except (TimeoutError, smtplib.SMTPException, OSError) as exc:
         return _failed(notification, exc, now, permanent=False)
-    return _finish(notification, Notification.Status.SENT, now)
+    return _finish(notification, Notification.Status.SENT, clock())
+
+
+def _ours(notification: Notification):
+    """The row, while this worker's claim holds (no one re-claimed it since)."""
+    return Notification.objects.filter(
+        pk=notification.pk,
+        status=Notification.Status.SENDING,
+        attempts=notification.attempts,
+    )
+
+
+def _still_wanted(notification: Notification) -> bool:
+    """Asked again at send time: someone who turned the digest off (or lost
+    the role) after the row was written gets nothing."""
+    if notification.kind != Notification.Kind.DIGEST:
+        return True
+    return digest_recipients().filter(pk=notification.recipient_id).exists()
 
 
 def _is_transient(exc: smtplib.SMTPException) -> bool:
@@ -308,7 +381,16 @@ def _is_transient(exc: smtplib.SMTPException) -> bool:
 
 
 def _finish(notification: Notification, status: str, now: dt.datetime) -> str:
-    Notification.objects.filter(pk=notification.pk).update(
+    if status == Notification.Status.SENT:
+        # The mail went out: say so even if the lease ran out meanwhile, so a
+        # worker about to take the row over finds it sent.
+        rows = Notification.objects.filter(
+            pk=notification.pk,
+            status__in=[Notification.Status.PENDING, Notification.Status.SENDING],
+        )
+    else:
+        rows = _ours(notification)
+    rows.update(
         status=status,
         sent_at=now if status == Notification.Status.SENT else None,
         last_error="",
@@ -332,10 +414,19 @@ def _failed(notification: Notification, exc: Exception, now, *, permanent: bool)
         status = Notification.Status.PENDING
         next_at = now + backoff(attempts)
         logger.warning("Notification %s will be retried: %s", notification.pk, error)
-    Notification.objects.filter(pk=notification.pk).update(
-        status=status, last_error=error, next_attempt_at=next_at
-    )
+    _ours(notification).update(status=status, last_error=error, next_attempt_at=next_at)
     return status
+
+
+def retry_due_at(pk: int) -> dt.datetime | None:
+    """When a row waiting for a retry is due (None when it is not waiting)."""
+    return (
+        Notification.objects.filter(
+            pk=pk, status=Notification.Status.PENDING, attempts__gt=0
+        )
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
 
 
 def _headers(notification: Notification) -> dict[str, str]:
@@ -455,10 +546,11 @@ def retry_failed(pk: int, now: dt.datetime | None = None) -> bool:
 def digests_write_for_week(
     *, week: tuple[dt.date, dt.date], now: dt.datetime
 ) -> list[int]:
-    """Digest rows for every supervisor about `week`, due now (send_digests).
-    Existing rows for that week are kept as they are: safe to run twice."""
+    """Digest rows about `week`, due now, for everyone `digest_recipients`
+    names (send_digests). Existing rows for that week are kept as they are:
+    safe to run twice. Returns the ids of that week's rows for them."""
     period = iso_week_label(week[0])
-    users = digest_recipients()
+    users = list(digest_recipients())
     rows = [
         _row(
             kind=Notification.Kind.DIGEST,
@@ -473,6 +565,6 @@ def digests_write_for_week(
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     return list(
         Notification.objects.filter(
-            kind=Notification.Kind.DIGEST, period=period
+            kind=Notification.Kind.DIGEST, period=period, recipient__in=users
         ).values_list("pk", flat=True)
     )

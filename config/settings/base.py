@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 import xstatic.pkg.bootstrap
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import INSECURE_PLACEHOLDER_KEY, env_bool, env_int, env_list, env_str
@@ -214,7 +215,12 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+# Seconds each SMTP step may take. A safety alert being sent is leased to its
+# worker for PEERLOG_ALERT_LEASE_SECONDS (renewed just before the SMTP send); if
+# the worker dies, the next dispatcher pass after the lease sends it again. So
+# "within a minute" needs: SMTP timeout < lease, lease + dispatch period < 60 s.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+PEERLOG_ALERT_LEASE_SECONDS = 30
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Peerlog <peerlog@localhost>")
 
 # --- Celery ------------------------------------------------------------------------
@@ -231,13 +237,25 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 # One static entry: the dispatcher works out what is due from each site's
 # schedule (logs_app.notifications), so DST and time zones stay in the app.
+# Every 15 s: also the sweeper that takes over a dead worker's alert (above).
+PEERLOG_DISPATCH_SECONDS = env_int("PEERLOG_DISPATCH_SECONDS", 15)
 CELERY_BEAT_SCHEDULE = {
     "dispatch": {
         "task": "logs_app.tasks.dispatch",
-        "schedule": env_int("PEERLOG_DISPATCH_SECONDS", 30),
-        "options": {"expires": 25},
+        "schedule": PEERLOG_DISPATCH_SECONDS,
+        "options": {"expires": PEERLOG_DISPATCH_SECONDS},
     },
 }
+if not (
+    0 < EMAIL_TIMEOUT < PEERLOG_ALERT_LEASE_SECONDS
+    and PEERLOG_DISPATCH_SECONDS > 0
+    and PEERLOG_ALERT_LEASE_SECONDS + PEERLOG_DISPATCH_SECONDS < 60
+):
+    raise ImproperlyConfigured(
+        "Safety alerts must go out within a minute even when a worker dies: "
+        f"EMAIL_TIMEOUT must be below {PEERLOG_ALERT_LEASE_SECONDS} s and "
+        f"PEERLOG_DISPATCH_SECONDS below {60 - PEERLOG_ALERT_LEASE_SECONDS} s."
+    )
 
 # --- Logging: no request bodies or narrative text in logs (AUD-5) -------------------
 LOGGING = {

@@ -3,10 +3,14 @@ recipient, kind and period), retries, failures, preferences, and what mail
 says (never narrative or participant details, DP-5)."""
 
 import datetime as dt
+import io
+import threading
+import time
 import uuid
 import zoneinfo
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
@@ -388,14 +392,17 @@ def test_worker_killed_mid_send_gives_at_most_one_duplicate(supervisor, emails):
     """JOB-5: a row a dead worker left "sending" is sent again once, later."""
     row = alert_row(supervisor)
     now = row.due_at
-    # A worker claimed it, and died before recording anything.
+    # A worker claimed it (for the alert lease), and died before recording anything.
     Notification.objects.filter(pk=row.pk).update(
-        status="sending", claimed_at=now, attempts=1
+        status="sending",
+        claimed_at=now,
+        attempts=1,
+        next_attempt_at=now + notifications.lease_for(row.kind),
     )
     assert (
-        dispatch_once(now + dt.timedelta(minutes=5))["handed"] == 0
+        dispatch_once(now + dt.timedelta(seconds=20))["handed"] == 0
     )  # still its lease
-    assert dispatch_once(now + dt.timedelta(minutes=11))["handed"] == 1  # eager: sent
+    assert dispatch_once(now + dt.timedelta(seconds=45))["handed"] == 1  # eager: sent
     assert dispatch_once(now + dt.timedelta(minutes=30))["handed"] == 0
     assert len(mail.outbox) == 1
     assert Notification.objects.get(pk=row.pk).status == "sent"
@@ -456,3 +463,258 @@ def test_digest_queries_do_not_grow_with_logs(
                 now=now,
             )
         assert digest.totals.met == (3 if rows == 3 else 33)
+
+
+# --- Issue 11 regressions (findings 7, 16, 17)
+def test_send_digests_skips_a_supervisor_whose_digest_is_off(
+    supervisor, mentor, participant, site, emails, capsys
+):
+    """Issue 11 finding 7: with the digest preference Off, `send_digests --week`
+    sent the supervisor a mail anyway; one selector now decides who gets one."""
+    site.lead = supervisor  # a site lead too: leads also get digests
+    site.escalation_days = 3
+    site.save()
+    InteractionLogFactory(
+        mentor=mentor, participant=participant, contact_date=dt.date(2026, 11, 17)
+    )
+    preference = notifications.preference_for(supervisor)
+    preference.digest = NotificationPreference.DigestFrequency.OFF
+    preference.save()
+    with time_machine.travel(dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)):
+        call_command("send_digests", "--week", "2026-W47")
+        # The beat path agrees: the digest time (Monday 08:00) has just passed.
+        dispatch_once(dt.datetime(2026, 11, 23, 13, 30, tzinfo=dt.UTC))
+    assert mail.outbox == []
+    assert not Notification.objects.filter(kind="digest").exists()
+    assert "Digests for 2026-W47: none" in capsys.readouterr().out
+
+
+def test_a_digest_written_before_opting_out_is_not_sent(
+    supervisor, mentor, participant, emails
+):
+    """Issue 11 finding 7: turning the digest off stops one already waiting."""
+    InteractionLogFactory(
+        mentor=mentor, participant=participant, contact_date=dt.date(2026, 11, 17)
+    )
+    monday = dt.datetime(2026, 11, 23, 13, 30, tzinfo=dt.UTC)
+    notifications.schedule_due(monday)
+    row = Notification.objects.get(kind="digest")
+    preference = notifications.preference_for(supervisor)
+    preference.digest = NotificationPreference.DigestFrequency.OFF
+    preference.save()
+    assert notifications.notification_send(row.pk, monday) == "skipped"
+    assert mail.outbox == []
+
+
+class WorkerKilled(BaseException):
+    """Stands for SIGKILL: nothing in the worker gets to record anything."""
+
+
+@pytest.fixture
+def smtp_send(monkeypatch):
+    """Replace what the SMTP conversation does: `smtp_send(fn)` runs `fn()`
+    in place of each send, then delivers to the test outbox."""
+    from django.core.mail.backends.locmem import EmailBackend
+
+    original = EmailBackend.send_messages
+
+    def use(during_send):
+        def send_messages(self, messages):
+            during_send()
+            return original(self, messages)
+
+        monkeypatch.setattr(EmailBackend, "send_messages", send_messages)
+
+    return use
+
+
+def kill_the_worker():
+    raise WorkerKilled
+
+
+THURSDAY = dt.datetime(2026, 11, 19, 20, 0, tzinfo=dt.UTC)  # nothing scheduled due
+
+
+def test_alert_of_a_worker_killed_mid_send_is_taken_over_after_its_lease(
+    supervisor, emails, smtp_send, monkeypatch
+):
+    """Issue 11 finding 16 (JOB-5): an alert whose worker died mid-send stayed
+    "sending" for 10 minutes. Its lease (renewed just before the SMTP send)
+    runs out after the alert lease, and the next dispatcher pass takes it over:
+    not before, and with one mail in the end."""
+    lease = notifications.lease_for(Notification.Kind.SAFETY_ALERT)
+    with time_machine.travel(THURSDAY, tick=False) as traveller:
+        row = alert_row(supervisor)
+        original_render = notifications.render
+
+        def slow_render(*args, **kwargs):  # rendering takes 20 s of the lease
+            traveller.shift(dt.timedelta(seconds=20))
+            return original_render(*args, **kwargs)
+
+        monkeypatch.setattr(notifications, "render", slow_render)
+        smtp_send(kill_the_worker)
+        with pytest.raises(WorkerKilled):
+            send_notification(row.pk)
+        assert Notification.objects.get(pk=row.pk).status == "sending"
+        monkeypatch.undo()  # the next worker renders and sends normally
+
+        traveller.shift(lease - dt.timedelta(seconds=1))  # renewed at +20 s
+        assert dispatch_once()["handed"] == 0  # still the dead worker's lease
+        traveller.shift(dt.timedelta(seconds=2))
+        assert dispatch_once()["handed"] == 1  # taken over (eager: sent)
+        assert dispatch_once()["handed"] == 0
+    assert len(mail.outbox) == 1
+    row.refresh_from_db()
+    assert row.status == "sent" and row.attempts == 2
+
+
+def test_alert_lease_is_under_a_minute_and_above_the_smtp_timeout(settings):
+    """Issue 11 finding 16: "within a minute" holds when a worker dies: the
+    alert lease outlasts the SMTP timeout, and lease plus one beat period (the
+    sweeper) stays under a minute; reminders and digests keep a longer one."""
+    alert = notifications.lease_for(Notification.Kind.SAFETY_ALERT)
+    beat = settings.CELERY_BEAT_SCHEDULE["dispatch"]["schedule"]
+    assert settings.EMAIL_TIMEOUT < alert.total_seconds() < 60
+    assert alert.total_seconds() + beat < 60
+    for kind in (Notification.Kind.REMINDER, Notification.Kind.DIGEST):
+        assert notifications.lease_for(kind) >= dt.timedelta(minutes=5)
+
+
+def test_a_reminder_left_sending_keeps_its_longer_lease(
+    mentor, participant, emails, smtp_send
+):
+    """Issue 11 finding 16: leases are per kind; a reminder whose worker died
+    waits for its own lease, not the alert's."""
+    friday = dt.datetime(2026, 11, 20, 20, 30, tzinfo=dt.UTC)  # 15:30 in New York
+    lease = notifications.lease_for(Notification.Kind.REMINDER)
+    with time_machine.travel(friday, tick=False) as traveller:
+        notifications.schedule_due(friday)
+        row = Notification.objects.get(kind="reminder")
+        smtp_send(kill_the_worker)
+        with pytest.raises(WorkerKilled):
+            notifications.notification_send(row.pk)
+        smtp_send(lambda: None)
+        traveller.shift(dt.timedelta(seconds=31))
+        assert dispatch_once()["handed"] == 0
+        traveller.shift(lease)
+        assert dispatch_once()["handed"] == 1
+    assert len(mail.outbox) == 1
+
+
+def test_an_alert_handed_to_a_lost_worker_is_handed_again_after_its_lease(
+    supervisor, emails, monkeypatch
+):
+    """Issue 11 finding 16: a hand-off the worker never claimed (its message
+    lost with the worker) is handed again after the alert lease, not 5 min."""
+    handed = []
+    monkeypatch.setattr(send_notification, "delay", handed.append)
+    with time_machine.travel(THURSDAY, tick=False) as traveller:
+        row = alert_row(supervisor)
+        assert dispatch_once()["handed"] == 1
+        traveller.shift(dt.timedelta(seconds=29))
+        assert dispatch_once()["handed"] == 0
+        traveller.shift(dt.timedelta(seconds=2))
+        assert dispatch_once()["handed"] == 1
+    assert handed == [row.pk, row.pk]
+
+
+def test_sent_at_is_when_the_smtp_send_returned(supervisor, emails, smtp_send):
+    """Issue 11 finding 17: `sent_at` recorded the claim, not the end of the
+    SMTP send."""
+    with time_machine.travel(THURSDAY, tick=False) as traveller:
+        row = alert_row(supervisor)
+        smtp_send(lambda: traveller.shift(dt.timedelta(seconds=8)))  # a slow server
+        assert notifications.notification_send(row.pk) == "sent"
+    row.refresh_from_db()
+    assert row.claimed_at == THURSDAY
+    assert row.sent_at == THURSDAY + dt.timedelta(seconds=8)
+
+
+def test_a_retry_is_queued_for_its_due_time_not_the_next_beat_tick(
+    supervisor, emails, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Issue 11 finding 17: a retry due half a second after a beat tick waited
+    for the next tick; the worker now queues it for its due time as well (the
+    dispatcher still hands it over if that message is lost)."""
+    import smtplib
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    queued = []
+    monkeypatch.setattr(
+        send_notification, "apply_async", lambda args, **kw: queued.append((args, kw))
+    )
+
+    def busy(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    from django.core.mail.backends.locmem import EmailBackend
+
+    monkeypatch.setattr(EmailBackend, "send_messages", busy)
+    with time_machine.travel(THURSDAY, tick=False):
+        row = alert_row(supervisor)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert send_notification(row.pk) == "pending"
+    row.refresh_from_db()
+    assert row.next_attempt_at == THURSDAY + dt.timedelta(minutes=1)
+    assert queued == [((row.pk,), {"eta": row.next_attempt_at})]
+
+
+FRIDAY_EVENING = dt.datetime(2026, 11, 20, 20, 30, tzinfo=dt.UTC)  # 15:30 New York
+
+
+def dispatch_command() -> str:
+    out = io.StringIO()
+    call_command("dispatch_notifications", stdout=out)
+    return out.getvalue()
+
+
+def test_dispatch_command_counts_rows_written_once(
+    mentor, participant, emails, settings, monkeypatch
+):
+    """Issue 11 finding 17: "written" counts rows inserted; a second run
+    writes nothing and says so."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setattr(send_notification, "delay", lambda pk: None)
+    with time_machine.travel(FRIDAY_EVENING, tick=False):
+        assert "written: 1," in dispatch_command()
+        assert "written: 0," in dispatch_command()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_dispatchers_count_each_row_once(
+    mentor, other_mentor, participant, settings, monkeypatch
+):
+    """Issue 11 finding 17: two concurrent `dispatch_notifications` runs both
+    printed "written: 2" when 2 rows existed. The second run here reads before
+    the first commits, and its inserts wait for that commit (PostgreSQL)."""
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a real concurrent insert needs PostgreSQL")
+    for number, user in enumerate([mentor.user, other_mentor.user]):
+        user.email = f"mentor{number}@example.org"
+        user.save()
+    other_mentor.sites.set([mentor.sites.first()])
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setattr(send_notification, "delay", lambda pk: None)
+    first_inserted, outputs = threading.Event(), {}
+
+    def first_run() -> None:
+        try:
+            with transaction.atomic():
+                outputs["first"] = dispatch_command()
+                first_inserted.set()
+                time.sleep(1)  # the second run reads and inserts meanwhile
+        finally:
+            first_inserted.set()
+            connection.close()
+
+    with time_machine.travel(FRIDAY_EVENING, tick=False):
+        thread = threading.Thread(target=first_run)
+        thread.start()
+        assert first_inserted.wait(30)
+        outputs["second"] = dispatch_command()
+        thread.join(30)
+    assert "written: 2," in outputs["first"]
+    assert "written: 0," in outputs["second"]
+    assert Notification.objects.filter(kind="reminder").count() == 2

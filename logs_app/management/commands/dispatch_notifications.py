@@ -1,5 +1,6 @@
 """One pass of the dispatcher: write due reminders and digests, hand due mail
-(and export jobs) to the workers. Beat runs the same every 30 seconds."""
+(and export jobs) to the workers. Beat runs the same every PEERLOG_DISPATCH_SECONDS
+(15). "written" counts the rows this pass inserted."""
 
 from django.core.management.base import BaseCommand
 

@@ -20,7 +20,7 @@ class Command(BaseCommand):
         now = timezone.now()
         counts: dict[str, int] = {}
         for pk in digests_write_for_week(week=bounds, now=now):
-            status = notification_send(pk, now)
+            status = notification_send(pk)
             counts[status] = counts.get(status, 0) + 1
         summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         self.stdout.write(
