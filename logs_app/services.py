@@ -467,7 +467,8 @@ def log_review(
     Returning needs a comment; a review comment is optional. The log must still
     be submitted at `expected_version`: if another supervisor got there first
     (or the mentor changed it meanwhile), AlreadyReviewed is raised and a
-    comment typed here is kept as plain feedback, so nothing is lost or doubled."""
+    comment typed here is kept as plain feedback, so nothing is lost or doubled.
+    The review's revision and audit row are written in its transaction."""
     now = now or timezone.now()
     comment = comment.strip()
     if not approve and not comment:
@@ -518,6 +519,14 @@ def _apply_review(
         actor=actor,
         at=now,
         changes={"status": [before, log.status]},
+    )
+    # In the review's transaction, like filing and voiding: a review made by
+    # code is audited too, and a failure after this point loses neither (AUD-1).
+    audit_record(
+        action="log.review" if approve else "log.return",
+        obj=log,
+        actor=actor,
+        details={"version": log.version},
     )
     if comment or not approve:
         _comment(
