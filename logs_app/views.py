@@ -262,6 +262,19 @@ def _draft_values(
             values[name] = list(getattr(log, name).all())
         elif hasattr(log, name):
             values[name] = getattr(log, name)
+    if "contact_date" in form.errors:
+        # The date is checked against the participant's assignment: keep the
+        # participant stored with the date, a pair the service accepted (it
+        # refuses a pair that breaks the rule, and the rest of the typing with
+        # it). The form has already set the new one on the instance.
+        values.pop("participant", None)
+        if log is not None:
+            values["participant"] = (
+                InteractionLog.objects.filter(pk=log.pk)
+                .select_related("participant__site")
+                .get()
+                .participant
+            )
     return values
 
 
