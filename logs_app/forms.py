@@ -379,6 +379,18 @@ class ReviewForm(forms.Form):
     )
 
 
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is this log voided?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "For example: filed twice, or about the wrong participant. It is kept "
+            "with the log and its history."
+        ),
+    )
+
+
 class CommentForm(forms.Form):
     body = forms.CharField(
         label=_("Message"),

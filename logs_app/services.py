@@ -652,6 +652,10 @@ def log_void(
         log = InteractionLog.objects.select_for_update().get(pk=log.pk)
         if log.is_voided:
             raise ValidationError(_("This log is already voided."))
+        if log.status == InteractionLog.Status.DRAFT:
+            raise ValidationError(
+                _("This log is a draft: it was never filed, so it is not voided.")
+            )
         log.is_voided, log.void_reason = True, reason
         log.version += 1
         log.save(update_fields=["is_voided", "void_reason", "version", "updated_at"])

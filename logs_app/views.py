@@ -18,6 +18,7 @@ from logs_app.models import InteractionLog
 from logs_app.paging import DeferredJoinPaginator
 from logs_app.permissions import (
     can_read_reflections,
+    can_void,
     get_log_for_edit,
     get_log_for_user,
     get_mentor_for_filing,
@@ -108,6 +109,7 @@ def log_page_context(request: HttpRequest, log: InteractionLog, **extra: Any) ->
         is_supervisor_of_log=is_supervisor,
         can_edit=is_author and log.is_editable_status,
         can_write_thread=is_author or is_supervisor,
+        can_void=can_void(user, log),
         show_preferred_name=is_author or is_supervisor,
         show_reflections=show_reflections,
         # Times read in the site's clock, like the contact itself.

@@ -13,11 +13,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from logs_app import selectors, services
-from logs_app.forms import CommentForm, ReviewForm, WeekField
+from logs_app.forms import CommentForm, ReviewForm, VoidForm, WeekField
 from logs_app.models import InteractionLog
 from logs_app.permissions import (
     get_log_for_review,
     get_log_for_thread,
+    get_log_for_void,
     require_supervisor,
 )
 from logs_app.services import AlreadyReviewed, audit_record, routine_q
@@ -199,6 +200,39 @@ def log_comment_add(request: HttpRequest, pk: int) -> HttpResponse:
             request, "logs_app/interactionlog_review.html", context, status=400
         )
     return render(request, "logs_app/interactionlog_detail.html", context, status=400)
+
+
+@sensitive_post_parameters("reason")
+@require_http_methods(["GET", "POST"])
+def log_void(request: HttpRequest, pk: int) -> HttpResponse:
+    """A log filed in error: GET asks for the reason, POST voids it."""
+    log = get_log_for_void(request.user, pk)
+    form = VoidForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.log_void(
+                    actor=request.user, log=log, reason=form.cleaned_data["reason"]
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)  # a dict of field errors lands on them
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Log voided. It keeps its history and is left out of "
+                        "counts; exports include it only when asked for voided logs."
+                    ),
+                )
+                return redirect("log_detail", pk=log.pk)
+        status = 400
+    return render(
+        request,
+        "logs_app/interactionlog_void.html",
+        {"log": log, "form": form},
+        status=status,
+    )
 
 
 @require_POST

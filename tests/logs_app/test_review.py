@@ -599,3 +599,85 @@ def test_a_thread_post_refused_on_a_waiting_log_keeps_the_text_in_the_one_box(
     assert form["comment"].value() == "x" * 5001
     assert form.errors["comment"]
     assert response.context["comment_form"] is None
+
+
+# --- voiding a log filed in error (issue 11, finding 17)
+def test_supervisor_voids_a_log_with_a_reason_audited(as_user, supervisor, log):
+    """Issue 11 finding 17 (AUD-1): a log filed in error can be voided from a
+    page: a confirmation with a required reason, then the existing service
+    (history row, audit row without the reason)."""
+    from logs_app.models import AuditEvent
+
+    client = as_user(supervisor)
+    detail = client.get(reverse("log_detail", args=[log.pk])).content.decode()
+    assert reverse("log_void", args=[log.pk]) in detail
+    confirm = client.get(reverse("log_void", args=[log.pk]))
+    assert confirm.status_code == 200
+    assert log.narrative not in confirm.content.decode()
+
+    response = client.post(
+        reverse("log_void", args=[log.pk]), {"reason": " Filed twice by mistake. "}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("log_detail", args=[log.pk])
+    log.refresh_from_db()
+    assert log.is_voided and log.void_reason == "Filed twice by mistake."
+    revision = LogRevision.objects.get(log=log)
+    assert (revision.action, revision.actor) == ("voided", supervisor)
+    event = AuditEvent.objects.get(action="log.void")
+    assert (event.actor, event.object_id) == (supervisor, str(log.pk))
+    assert "twice" not in str(event.details)
+    page = client.get(reverse("log_detail", args=[log.pk])).content.decode()
+    assert "Filed twice by mistake." in page
+    assert reverse("log_void", args=[log.pk]) not in page
+
+
+def test_void_needs_a_reason_and_changes_nothing_without_one(as_user, supervisor, log):
+    """Issue 11 finding 17: the reason is required, next to the field."""
+    response = as_user(supervisor).post(
+        reverse("log_void", args=[log.pk]), {"reason": "   "}
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["reason"]
+    log.refresh_from_db()
+    assert not log.is_voided
+    assert not LogRevision.objects.exists()
+
+
+def test_voiding_twice_is_refused_once_voided(as_user, admin_user, log):
+    """Issue 11 finding 17: admins void too; a second void changes nothing."""
+    client = as_user(admin_user)
+    client.post(reverse("log_void", args=[log.pk]), {"reason": "Wrong participant."})
+    response = client.post(reverse("log_void", args=[log.pk]), {"reason": "Again."})
+    assert response.status_code == 400
+    assert "already voided" in response.content.decode()
+    log.refresh_from_db()
+    assert log.void_reason == "Wrong participant."
+    assert LogRevision.objects.filter(log=log).count() == 1
+
+
+def test_a_draft_is_not_voided(as_user, admin_user, mentor, participant):
+    """Issue 11 finding 17: only filed logs are voided."""
+    draft = InteractionLogFactory(
+        mentor=mentor, participant=participant, status="draft"
+    )
+    response = as_user(admin_user).post(
+        reverse("log_void", args=[draft.pk]), {"reason": "Not needed."}
+    )
+    assert response.status_code == 400
+    draft.refresh_from_db()
+    assert not draft.is_voided
+
+
+def test_mentor_gets_403_and_other_supervisor_404_on_void(
+    as_user, mentor, other_supervisor, log
+):
+    """Issue 11 finding 17: the author sees the log but does not void it; a
+    supervisor of other mentors does not see it."""
+    url = reverse("log_void", args=[log.pk])
+    assert as_user(mentor.user).post(url, {"reason": "Oops."}).status_code == 403
+    assert as_user(other_supervisor).get(url).status_code == 404
+    detail = as_user(mentor.user).get(reverse("log_detail", args=[log.pk]))
+    assert url not in detail.content.decode()
+    log.refresh_from_db()
+    assert not log.is_voided
