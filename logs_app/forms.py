@@ -346,14 +346,47 @@ class LogFilterForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
+    """The supervisor's one box on the review page. Whichever button is pressed
+    uses what is typed in it: mark reviewed, return for revision, or send it as
+    feedback and decide later. (Two boxes, one per button, let a supervisor type
+    into one and press the other's button, and the text was lost.)"""
+
+    REVIEW, RETURN, FEEDBACK = "review", "return", "feedback"
+
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     comment = forms.CharField(
         required=False,
+        max_length=5000,
         label=_("Feedback for the mentor"),
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_(
             "Start with what went well. Optional when you mark the log reviewed; "
-            "needed when you return it, so the mentor knows what to change."
+            "needed when you return it, so the mentor knows what to change. "
+            "Send feedback shares it now and keeps the log in your queue."
+        ),
+    )
+    # Set by the button pressed (name="action"); never shown as a field.
+    action = forms.ChoiceField(
+        choices=[
+            (REVIEW, _("Mark reviewed")),
+            (RETURN, _("Return for revision")),
+            (FEEDBACK, _("Send feedback")),
+        ],
+        error_messages={
+            "required": _("Choose what to do: press one of the buttons."),
+            "invalid_choice": _("Choose what to do: press one of the buttons."),
+        },
+    )
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is this log voided?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "For example: filed twice, or about the wrong participant. It is kept "
+            "with the log and its history."
         ),
     )
 

@@ -80,3 +80,23 @@ def require_supervisor(user) -> None:
     """403 unless `user` is a supervisor."""
     if Role.SUPERVISOR not in user_roles(user):
         raise PermissionDenied(_("This page is for supervisors."))
+
+
+def can_void(user, log: InteractionLog) -> bool:
+    """Voiding a log filed in error is for its mentor's supervisor and admins."""
+    roles = user_roles(user)
+    if Role.ADMIN in roles:
+        return True
+    return Role.SUPERVISOR in roles and log.mentor.supervisor_id == user.pk
+
+
+def get_log_for_void(user, pk: int) -> InteractionLog:
+    """The log if `user` may void it (see `can_void`). 404 when the log is not
+    visible to them; 403 when it is (its mentor, research staff) but voiding
+    is not theirs."""
+    log = get_log_for_user(user, pk)
+    if not can_void(user, log):
+        raise PermissionDenied(
+            _("Only the mentor's supervisor or a program admin voids a log.")
+        )
+    return log

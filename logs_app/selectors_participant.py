@@ -1,12 +1,13 @@
 """Reads for the participant progress page. The page is for the people who work
-with the participant: their mentors (any assignment, past or present), those
-mentors' supervisors, and program admins. Everyone else gets a 404, research
+with the participant: their current mentors, the supervisors of any mentor
+they have had, and program admins. Everyone else gets a 404, research
 staff included: they read logs for analysis, not a person's progress."""
 
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Subquery
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from logs_app.models import InteractionLog
@@ -43,27 +44,43 @@ RECENT_CONTACTS = 20
 RECENT_GOALS = 10
 
 
-def get_participant_for_progress(user, pk: int) -> Participant:
+def get_participant_for_progress(
+    user, pk: int, *, now: dt.datetime | None = None
+) -> Participant:
     """The participant if `user` may see their progress page; 404 otherwise.
 
-    Starts from `Participant.objects.visible_to(user)` and keeps those assigned,
-    now or in the past, to a mentor who is `user` or whom `user` supervises;
-    admins keep everyone. Annotates `works_with_user`: whether that relation
-    holds (it decides whether the preferred name is shown)."""
-    works_with = Exists(
-        Assignment.objects.filter(
-            Q(mentor__user=user) | Q(mentor__supervisor=user),
-            participant=OuterRef("pk"),
-        )
-    )
+    Starts from `Participant.objects.visible_to(user)` and keeps those whom
+    `user` mentors now (an assignment not ended by the site's today), or who
+    were ever assigned to a mentor `user` supervises; admins keep everyone. A
+    former mentor gets a 404: their own past logs stay readable on the log
+    pages. Annotates `works_with_user`: whether that relation holds (it decides
+    whether the preferred name is shown). One query."""
+    own = Assignment.objects.filter(mentor__user=user, participant=OuterRef("pk"))
     participants = (
         Participant.objects.visible_to(user)
-        .annotate(works_with_user=works_with)
+        .annotate(
+            supervises=Exists(
+                Assignment.objects.filter(
+                    mentor__supervisor=user, participant=OuterRef("pk")
+                )
+            ),
+            mentors_open_ended=Exists(own.filter(end_date__isnull=True)),
+            mentors_until=Subquery(
+                own.values("participant").annotate(last=Max("end_date")).values("last")
+            ),
+        )
         .select_related("site", "cohort")
     )
-    if Role.ADMIN not in user_roles(user):
-        participants = participants.filter(works_with_user=True)
-    return get_object_or_404(participants, pk=pk)
+    participant = get_object_or_404(participants, pk=pk)
+    # The end date is a day at the participant's site, so "ended" is too.
+    today = local_today(participant.site.tzinfo, now)
+    mentors_now = participant.mentors_open_ended or (
+        participant.mentors_until is not None and participant.mentors_until >= today
+    )
+    participant.works_with_user = participant.supervises or mentors_now
+    if not participant.works_with_user and Role.ADMIN not in user_roles(user):
+        raise Http404
+    return participant
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from logs_app.models import (
 )
 from logs_app.notifications import safety_alert_write
 from logs_app.timeutils import local_instant
-from mentors.models import Mentor
+from mentors.models import Assignment, Mentor
 from participants.roles import Role, user_roles
 
 # Fields copied from a validated form onto the log, and tracked in history.
@@ -205,6 +205,11 @@ def log_save(
             and log.version != expected_version
         ):
             raise LogConflict(log)
+        _check_assignment(
+            mentor=mentor,
+            participant=values.get("participant"),
+            day=values.get("contact_date"),
+        )
 
         for name in SCALAR_FIELDS:
             setattr(log, name, _field_value(name, values.get(name)))
@@ -293,6 +298,23 @@ def log_save(
     return SaveResult(log=log, created=created, replayed=False, changed=True)
 
 
+def _check_assignment(*, mentor: Mentor, participant, day: dt.date | None) -> None:
+    """The core rule: a mentor logs a contact only with a participant assigned
+    to them on the contact date. The form says it with the assignment periods
+    next to the date; this refuses every other caller (scripts, the demo)."""
+    if participant is None or day is None:
+        return  # a draft without both yet
+    assignments = Assignment.objects.filter(mentor=mentor, participant=participant)
+    if not assignments.active_on(day).exists():
+        raise ValidationError(
+            {
+                "participant": _(
+                    "This participant was not assigned to you on the contact date."
+                )
+            }
+        )
+
+
 def _raises_safety_alert(before: dict[str, Any], log: InteractionLog) -> bool:
     """A safety concern alerts once it is filed: on submit, or when a filed log
     gains the flag."""
@@ -367,7 +389,6 @@ def _no_nul(value: Any) -> Any:
 def _event_scope(obj: Any, user) -> tuple[int | None, int | None]:
     """(site id, mentor id) an event is about, from the object or the actor.
     Uses what the object already holds; at most one small query."""
-    from mentors.models import Assignment
     from participants.models import Participant, SiteAccess
 
     def site_of(participant_id: int | None, holder: Any) -> int | None:
@@ -467,7 +488,8 @@ def log_review(
     Returning needs a comment; a review comment is optional. The log must still
     be submitted at `expected_version`: if another supervisor got there first
     (or the mentor changed it meanwhile), AlreadyReviewed is raised and a
-    comment typed here is kept as plain feedback, so nothing is lost or doubled."""
+    comment typed here is kept as plain feedback, so nothing is lost or doubled.
+    The review's revision and audit row are written in its transaction."""
     now = now or timezone.now()
     comment = comment.strip()
     if not approve and not comment:
@@ -518,6 +540,14 @@ def _apply_review(
         actor=actor,
         at=now,
         changes={"status": [before, log.status]},
+    )
+    # In the review's transaction, like filing and voiding: a review made by
+    # code is audited too, and a failure after this point loses neither (AUD-1).
+    audit_record(
+        action="log.review" if approve else "log.return",
+        obj=log,
+        actor=actor,
+        details={"version": log.version},
     )
     if comment or not approve:
         _comment(
@@ -622,6 +652,10 @@ def log_void(
         log = InteractionLog.objects.select_for_update().get(pk=log.pk)
         if log.is_voided:
             raise ValidationError(_("This log is already voided."))
+        if log.status == InteractionLog.Status.DRAFT:
+            raise ValidationError(
+                _("This log is a draft: it was never filed, so it is not voided.")
+            )
         log.is_voided, log.void_reason = True, reason
         log.version += 1
         log.save(update_fields=["is_voided", "void_reason", "version", "updated_at"])

@@ -27,6 +27,7 @@ urlpatterns = [
     path(
         "logs/<int:pk>/comments/", views_review.log_comment_add, name="log_comment_add"
     ),
+    path("logs/<int:pk>/void/", views_review.log_void, name="log_void"),
     path(
         "logs/<int:pk>/acknowledge/",
         views_review.feedback_acknowledge,

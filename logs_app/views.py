@@ -18,6 +18,7 @@ from logs_app.models import InteractionLog
 from logs_app.paging import DeferredJoinPaginator
 from logs_app.permissions import (
     can_read_reflections,
+    can_void,
     get_log_for_edit,
     get_log_for_user,
     get_mentor_for_filing,
@@ -108,6 +109,7 @@ def log_page_context(request: HttpRequest, log: InteractionLog, **extra: Any) ->
         is_supervisor_of_log=is_supervisor,
         can_edit=is_author and log.is_editable_status,
         can_write_thread=is_author or is_supervisor,
+        can_void=can_void(user, log),
         show_preferred_name=is_author or is_supervisor,
         show_reflections=show_reflections,
         # Times read in the site's clock, like the contact itself.
@@ -262,6 +264,19 @@ def _draft_values(
             values[name] = list(getattr(log, name).all())
         elif hasattr(log, name):
             values[name] = getattr(log, name)
+    if "contact_date" in form.errors:
+        # The date is checked against the participant's assignment: keep the
+        # participant stored with the date, a pair the service accepted (it
+        # refuses a pair that breaks the rule, and the rest of the typing with
+        # it). The form has already set the new one on the instance.
+        values.pop("participant", None)
+        if log is not None:
+            values["participant"] = (
+                InteractionLog.objects.filter(pk=log.pk)
+                .select_related("participant__site")
+                .get()
+                .participant
+            )
     return values
 
 

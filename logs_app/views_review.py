@@ -13,11 +13,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from logs_app import selectors, services
-from logs_app.forms import CommentForm, ReviewForm, WeekField
+from logs_app.forms import CommentForm, ReviewForm, VoidForm, WeekField
 from logs_app.models import InteractionLog
 from logs_app.permissions import (
     get_log_for_review,
     get_log_for_thread,
+    get_log_for_void,
     require_supervisor,
 )
 from logs_app.services import AlreadyReviewed, audit_record, routine_q
@@ -86,41 +87,64 @@ def review_bulk(request: HttpRequest) -> HttpResponse:
 def log_review(request: HttpRequest, pk: int) -> HttpResponse:
     log = get_log_for_review(request.user, pk)
     form = ReviewForm(request.POST or None, initial={"version": log.version})
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        approve = request.POST.get("action") != "return"
+    if request.method == "GET":
+        return _review_page(request, log, form)
+    if form.is_valid():
         try:
-            log = services.log_review(
-                actor=request.user,
-                log=log,
-                expected_version=form.cleaned_data["version"],
-                approve=approve,
-                comment=form.cleaned_data["comment"],
-            )
+            return _review_act(request, log, form.cleaned_data)
         except ValidationError as exc:
-            form.add_error(None, exc)  # a dict of field errors lands on its fields
-            status = 400
+            _add_review_errors(form, exc)
         except AlreadyReviewed as exc:
             messages.warning(request, _already_message(exc))
             return redirect("log_review", pk=log.pk)
-        else:
-            audit_record(
-                request=request,
-                action="log.review" if approve else "log.return",
-                obj=log,
-            )
-            if approve:
-                messages.success(
-                    request, _("Marked reviewed. The mentor can see your feedback.")
-                )
-            else:
-                messages.success(
-                    request, _("Returned to the mentor with your comment.")
-                )
-            return redirect("review_queue")
-    elif request.method == "POST":
-        status = 400
+    return _review_page(request, log, form, status=400)
+
+
+def _review_act(request: HttpRequest, log: InteractionLog, data: dict) -> HttpResponse:
+    """Do what the pressed button says with the one box's text, and say exactly
+    what happened."""
+    comment = data["comment"].strip()
+    if data["action"] == ReviewForm.FEEDBACK:
+        services.log_comment_add(actor=request.user, log=log, body=comment)
+        messages.success(request, _("Feedback sent to the mentor."))
+        return redirect("log_review", pk=log.pk)
+    approve = data["action"] == ReviewForm.REVIEW
+    services.log_review(
+        actor=request.user,
+        log=log,
+        expected_version=data["version"],
+        approve=approve,
+        comment=comment,
+    )
+    if not approve:
+        messages.success(request, _("Returned to the mentor with your comment."))
+    elif comment:
+        messages.success(
+            request, _("Marked reviewed. Your feedback is with the mentor.")
+        )
+    else:
+        messages.success(request, _("Marked reviewed."))
+    return redirect("review_queue")
+
+
+def _add_review_errors(form: ReviewForm, exc: ValidationError) -> None:
+    """Service errors next to the one box (the thread's service names it
+    "body"), anything else above it."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.error_dict.items():
+        field = "comment" if name in ("body", "comment") else None
+        form.add_error(field, errors)
+
+
+def _review_page(
+    request: HttpRequest, log: InteractionLog, form: ReviewForm, status: int = 200
+) -> HttpResponse:
     audit_record(request=request, action="log.view", obj=log)
+    # While the log waits for review the review panel's box is the only one;
+    # afterwards the thread's own box takes further feedback.
+    waiting = log.status == InteractionLog.Status.SUBMITTED
     return render(
         request,
         "logs_app/interactionlog_review.html",
@@ -128,7 +152,7 @@ def log_review(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             log,
             form=form,
-            comment_form=CommentForm(),
+            comment_form=None if waiting else CommentForm(),
             recent=selectors.participant_recent_logs(user=request.user, log=log),
         ),
         status=status,
@@ -153,6 +177,19 @@ def log_comment_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Message added."))
             return redirect(target, pk=log.pk)
+    if target == "log_review" and log.status == InteractionLog.Status.SUBMITTED:
+        # The review page has one box: the typing and its error go there.
+        review = ReviewForm(
+            {
+                "version": log.version,
+                "comment": request.POST.get("body", ""),
+                "action": ReviewForm.FEEDBACK,
+            }
+        )
+        review.is_valid()
+        for name, errors in form.errors.items():
+            review.add_error("comment" if name == "body" else None, errors)
+        return _review_page(request, log, review, status=400)
     context = log_page_context(request, log, comment_form=form)
     if target == "log_review":
         context["form"] = ReviewForm(initial={"version": log.version})
@@ -163,6 +200,39 @@ def log_comment_add(request: HttpRequest, pk: int) -> HttpResponse:
             request, "logs_app/interactionlog_review.html", context, status=400
         )
     return render(request, "logs_app/interactionlog_detail.html", context, status=400)
+
+
+@sensitive_post_parameters("reason")
+@require_http_methods(["GET", "POST"])
+def log_void(request: HttpRequest, pk: int) -> HttpResponse:
+    """A log filed in error: GET asks for the reason, POST voids it."""
+    log = get_log_for_void(request.user, pk)
+    form = VoidForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.log_void(
+                    actor=request.user, log=log, reason=form.cleaned_data["reason"]
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)  # a dict of field errors lands on them
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Log voided. It keeps its history and is left out of "
+                        "counts; exports include it only when asked for voided logs."
+                    ),
+                )
+                return redirect("log_detail", pk=log.pk)
+        status = 400
+    return render(
+        request,
+        "logs_app/interactionlog_void.html",
+        {"log": log, "form": form},
+        status=status,
+    )
 
 
 @require_POST

@@ -137,6 +137,11 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "GET":      _signed_in(405),
         "POST":     (L,    SAVED, 404,  404,  SAVED, 404, 403,  404,  403,  404),
     },
+    # Voiding a log filed in error (issue 11): its mentor's supervisor and admins.
+    "log_void": {
+        "GET":      (L,    403,   404,  404,  200,  404,  403,  404,  200,  404),
+        "POST":     (L,    403,   404,  404,  SAVED, 404, 403,  404,  SAVED, 404),
+    },
     "team_week": {
         "GET":      (L,    403,   403,  403,  200,  200,  403,  403,  200,  403),
         "POST":     _signed_in(405),
@@ -285,6 +290,7 @@ def _url(name: str, log: InteractionLog) -> str:
         "log_review",
         "log_comment_add",
         "feedback_acknowledge",
+        "log_void",
     }:
         return reverse(name, args=[log.pk])
     if name == "unsubscribe":
@@ -349,6 +355,8 @@ def _post_data(name: str, log: InteractionLog) -> dict:
             "action": "review",
             "comment": "Well done.",
         }
+    if name == "log_void":
+        return {"reason": "Filed twice by mistake."}
     if name == "mail_preferences":
         return {"digest": "weekly"}
     if name == "log_comment_add":

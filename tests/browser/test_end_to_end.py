@@ -169,7 +169,7 @@ def test_mentor_files_supervisor_reviews_mentor_reads_staff_exports(
     desk.get_by_label("Feedback for the mentor").fill(FEEDBACK)
     screenshot(desk, "e2e-6-supervisor-review")
     desk.get_by_role("button", name="Mark reviewed").click()
-    desk.get_by_text("Marked reviewed. The mentor can see your feedback.").wait_for()
+    desk.get_by_text("Marked reviewed. Your feedback is with the mentor.").wait_for()
     check_accessibility(desk)
     log.refresh_from_db()
     assert log.status == InteractionLog.Status.REVIEWED

@@ -52,3 +52,40 @@ def test_supervisor_returns_a_log_and_the_mentor_sees_why(
     phone.get_by_role("button", name="I've read this feedback").click()
     phone.get_by_text("marked as read").wait_for()
     assert LogComment.objects.get().acknowledged_at is not None
+
+
+def test_text_typed_in_the_one_box_goes_with_mark_reviewed(
+    browser, live_server, supervisor, mentor, participant
+):
+    """Issue 11 finding 6: the review page has one box; what is typed there and
+    *Mark reviewed* reach the thread, and the message says so."""
+    log = InteractionLogFactory(mentor=mentor, participant=participant)
+    desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in(desk, live_server, supervisor.username, "/team/")
+    desk.goto(live_server.url + reverse("log_review", args=[log.pk]))
+    assert desk.locator("textarea").count() == 1
+    desk.get_by_label("Feedback for the mentor").fill("Clear and kind. Thank you.")
+    desk.get_by_role("button", name="Mark reviewed").click()
+    desk.get_by_text("Marked reviewed. Your feedback is with the mentor.").wait_for()
+    check_accessibility(desk)
+    log.refresh_from_db()
+    assert log.status == InteractionLog.Status.REVIEWED
+    assert LogComment.objects.get(log=log).body == "Clear and kind. Thank you."
+
+
+def test_supervisor_voids_a_log_filed_twice(
+    browser, live_server, supervisor, mentor, participant
+):
+    """Issue 11 finding 17: the void page, from the log page, with its reason."""
+    log = InteractionLogFactory(mentor=mentor, participant=participant)
+    desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in(desk, live_server, supervisor.username, "/team/")
+    desk.goto(live_server.url + reverse("log_detail", args=[log.pk]))
+    desk.get_by_role("link", name="Void this log…").click()
+    check_accessibility(desk)
+    desk.get_by_label("Why is this log voided?").fill("Filed twice by mistake.")
+    desk.get_by_role("button", name="Void this log").click()
+    desk.get_by_text("Log voided.").wait_for()
+    check_accessibility(desk)
+    log.refresh_from_db()
+    assert log.is_voided and log.void_reason == "Filed twice by mistake."

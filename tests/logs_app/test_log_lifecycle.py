@@ -460,3 +460,153 @@ def test_a_retired_option_stays_on_logs_that_use_it_and_only_there(
     )
     assert response.status_code == 400  # the form again, with the message
     assert "topics" in errors(response)
+
+
+# --- the assignment rule in the service (issue 11, finding 11)
+def _service_values(participant, day: dt.date) -> dict:
+    return {
+        "participant": participant,
+        "contact_date": day,
+        "start_time": dt.time(10, 30),
+        "duration_minutes": 45,
+        "mode": "in_person",
+        "outcome": "met",
+        "narrative": NARRATIVE,
+    }
+
+
+def test_log_save_refuses_a_date_outside_the_assignment(mentor, participant):
+    """Issue 11 finding 11: "the participant was assigned to this mentor on the
+    contact date" holds for code that calls log_save directly, not only for the
+    form: the service refuses, on the participant field, and writes nothing."""
+    from django.core.exceptions import ValidationError
+
+    from logs_app.services import log_save
+
+    Assignment.objects.filter(participant=participant).update(
+        end_date=dt.date(2026, 6, 30)
+    )
+    for submit in (False, True):
+        with pytest.raises(ValidationError) as caught:
+            log_save(
+                actor=mentor.user,
+                mentor=mentor,
+                values=_service_values(participant, dt.date(2026, 11, 18)),
+                idempotency_key=uuid.uuid4(),
+                log=None,
+                expected_version=None,
+                submit=submit,
+            )
+        assert "participant" in caught.value.message_dict
+    assert InteractionLog.objects.count() == 0
+    assert not AuditEvent.objects.filter(action__startswith="log.").exists()
+
+
+def test_log_save_refuses_a_participant_never_assigned_to_the_mentor(
+    mentor, other_participant
+):
+    """Issue 11 finding 11: another mentor's participant is refused by the
+    service itself."""
+    from django.core.exceptions import ValidationError
+
+    from logs_app.services import log_save
+
+    with pytest.raises(ValidationError) as caught:
+        log_save(
+            actor=mentor.user,
+            mentor=mentor,
+            values=_service_values(other_participant, dt.date(2026, 11, 18)),
+            idempotency_key=uuid.uuid4(),
+            log=None,
+            expected_version=None,
+            submit=True,
+        )
+    assert "participant" in caught.value.message_dict
+    assert InteractionLog.objects.count() == 0
+
+
+def test_log_save_accepts_a_date_inside_an_ended_assignment(mentor, participant):
+    """Issue 11 finding 11: a late log for a contact while the assignment still
+    ran is fine, and so is a draft without a date yet."""
+    from logs_app.services import log_save
+
+    Assignment.objects.filter(participant=participant).update(
+        end_date=dt.date(2026, 6, 30)
+    )
+    result = log_save(
+        actor=mentor.user,
+        mentor=mentor,
+        values=_service_values(participant, dt.date(2026, 6, 30)),
+        idempotency_key=uuid.uuid4(),
+        log=None,
+        expected_version=None,
+        submit=True,
+    )
+    assert result.log.status == InteractionLog.Status.SUBMITTED
+    draft = log_save(
+        actor=mentor.user,
+        mentor=mentor,
+        values={"participant": participant, "narrative": "Started typing"},
+        idempotency_key=uuid.uuid4(),
+        log=None,
+        expected_version=None,
+        submit=False,
+    )
+    assert draft.created
+
+
+def test_form_keeps_its_message_next_to_the_date(as_user, mentor, participant):
+    """Issue 11 finding 11: with the rule also in the service, the form still
+    names the assignment periods next to the date, and the typing is kept."""
+    Assignment.objects.filter(participant=participant).update(
+        end_date=dt.date(2026, 6, 30)
+    )
+    data = complete(participant, contact_date="2026-11-18")
+    response = as_user(mentor.user).post(reverse("log_create"), data)
+    assert response.status_code == 400
+    assert "(assigned: 05 Jan 2026 – 30 Jun 2026)" in " ".join(
+        errors(response)["contact_date"]
+    )
+    assert response.context["form"]["narrative"].value() == NARRATIVE
+
+
+def test_autosave_with_a_participant_outside_the_stored_date_keeps_the_typing(
+    as_user, mentor, participant, site
+):
+    """Issue 11 finding 11: the draft's autosave keeps saving the narrative while
+    the mentor picks a participant whose assignment does not cover the stored
+    date (the pair stays the one the service accepted) (REL-1)."""
+    ended = ParticipantFactory(site=site)
+    AssignmentFactory(
+        mentor=mentor,
+        participant=ended,
+        start_date=dt.date(2026, 1, 5),
+        end_date=dt.date(2026, 6, 30),
+    )
+    client = as_user(mentor.user)
+    key = str(uuid.uuid4())
+    first = client.post(
+        reverse("log_autosave_new"),
+        {
+            "idempotency_key": key,
+            "participant": participant.pk,
+            "contact_date": "2026-11-18",
+            "narrative": "First words",
+        },
+    )
+    assert first.status_code == 200, first.content
+    log = InteractionLog.objects.get()
+    second = client.post(
+        reverse("log_autosave", args=[log.pk]),
+        {
+            "idempotency_key": key,
+            "version": str(first.json()["version"]),
+            "participant": ended.pk,
+            "contact_date": "2026-11-18",
+            "narrative": "First words and then some more",
+        },
+    )
+    assert second.status_code == 200, second.content
+    log.refresh_from_db()
+    assert log.narrative == "First words and then some more"
+    assert (log.participant, log.contact_date) == (participant, dt.date(2026, 11, 18))

@@ -59,16 +59,53 @@ def test_admin_gets_200(as_user, admin_user, participant):
     assert as_user(admin_user).get(_url(participant)).status_code == 200
 
 
-def test_former_mentor_gets_200(as_user, site, participant):
-    former = MentorFactory(sites=[site])
+def test_former_mentor_gets_404_but_still_reads_their_own_logs(
+    as_user, site, supervisor, participant
+):
+    """Issue 11 finding 17: months after the assignment ended, a former mentor
+    no longer opens the participant's page (with the preferred name); their
+    own past logs stay readable."""
+    former = MentorFactory(sites=[site], supervisor=supervisor)
     AssignmentFactory(
         mentor=former,
         participant=participant,
         start_date=dt.date(2026, 1, 5),
         end_date=dt.date(2026, 3, 1),
     )
+    old_log = InteractionLogFactory(
+        mentor=former, participant=participant, contact_date=dt.date(2026, 2, 2)
+    )
+    client = as_user(former.user)
 
-    assert as_user(former.user).get(_url(participant)).status_code == 200
+    assert client.get(_url(participant)).status_code == 404
+    assert client.get(reverse("log_detail", args=[old_log.pk])).status_code == 200
+    # Their supervisor still follows the participant's history.
+    page = as_user(supervisor).get(_url(participant))
+    assert page.status_code == 200
+    assert old_log in page.context["progress"].logs
+
+
+def test_mentor_whose_assignment_ends_today_at_the_site_gets_200(
+    as_user, other_mentor, other_participant
+):
+    """Issue 11 finding 17: "ended" is the site's day. NOW is 20:00 UTC on
+    19 Nov, already Friday 20 Nov in Sydney: an assignment ending 20 Nov still
+    runs there, one ending 19 Nov has ended."""
+    assignment = other_participant.assignments.get()
+    for end, expected in ((dt.date(2026, 11, 20), 200), (dt.date(2026, 11, 19), 404)):
+        assignment.end_date = end
+        assignment.save()
+        response = as_user(other_mentor.user).get(_url(other_participant))
+        assert response.status_code == expected, end
+
+
+def test_a_future_assignment_opens_the_page(as_user, site, participant):
+    """Issue 11 finding 17: a mentor about to start with someone may read up."""
+    starting = MentorFactory(sites=[site])
+    AssignmentFactory(
+        mentor=starting, participant=participant, start_date=dt.date(2026, 12, 1)
+    )
+    assert as_user(starting.user).get(_url(participant)).status_code == 200
 
 
 def test_other_mentor_gets_404(as_user, other_mentor, participant):

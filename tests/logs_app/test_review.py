@@ -2,6 +2,7 @@
 feedback thread, bulk review, the agenda, and two people acting at once."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -396,3 +397,287 @@ def test_review_page_shows_the_participants_earlier_contacts(
         older[1].pk,
         older[0].pk,
     ]
+
+
+# --- review audit rows (issue 11, finding 12)
+@pytest.mark.parametrize(
+    ("approve", "action", "comment"),
+    [(True, "log.review", ""), (False, "log.return", "Please add the length.")],
+)
+def test_review_service_writes_its_own_audit_row(
+    supervisor, mentor, log, approve, action, comment
+):
+    """Issue 11 finding 12 (AUD-1): a review made by code, not through the page,
+    is audited by the service itself, with who, the log and its new version."""
+    from logs_app.models import AuditEvent
+
+    log_review(
+        actor=supervisor,
+        log=log,
+        expected_version=1,
+        approve=approve,
+        comment=comment,
+    )
+    event = AuditEvent.objects.get(action__in=["log.review", "log.return"])
+    assert (event.action, event.actor, event.object_id, event.mentor_id) == (
+        action,
+        supervisor,
+        str(log.pk),
+        mentor.pk,
+    )
+    assert event.details == {"version": 2}
+    assert "length" not in str(event.details)
+
+
+def test_review_through_the_page_is_audited_once(as_user, supervisor, log):
+    """Issue 11 finding 12: the page leaves the audit row to the service (one
+    row, with the request's path)."""
+    from logs_app.models import AuditEvent
+
+    as_user(supervisor).post(
+        reverse("log_review", args=[log.pk]), {"version": "1", "action": "review"}
+    )
+    event = AuditEvent.objects.get(action="log.review")
+    assert event.path == reverse("log_review", args=[log.pk])
+
+
+def test_failure_after_the_review_write_rolls_back_review_and_audit(
+    supervisor, log, monkeypatch
+):
+    """Issue 11 finding 12: the audit row is written in the review's own
+    transaction: a failure after the review (here, writing the comment) leaves
+    neither the review nor its audit row."""
+    from logs_app import services
+    from logs_app.models import AuditEvent
+
+    def broken(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "_comment", broken)
+    with pytest.raises(RuntimeError):
+        log_review(
+            actor=supervisor,
+            log=log,
+            expected_version=1,
+            approve=False,
+            comment="Please add the length.",
+        )
+    log.refresh_from_db()
+    assert (log.status, log.version) == (InteractionLog.Status.SUBMITTED, 1)
+    assert not LogRevision.objects.exists()
+    assert not AuditEvent.objects.filter(
+        action__in=["log.review", "log.return"]
+    ).exists()
+
+
+# --- one box on the review page (issue 11, finding 6)
+def _messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_review_page_has_one_box_for_every_action(as_user, supervisor, log):
+    """Issue 11 finding 6: while the log waits for review, the page has one box
+    and every button (mark reviewed, return, send feedback) submits it; the
+    thread's own "Message" box is not there to type into by mistake."""
+    page = as_user(supervisor).get(reverse("log_review", args=[log.pk]))
+    html = page.content.decode()
+    assert re.findall(r"<textarea[^>]*name=\"(\w+)\"", html) == ["comment"]
+    form = re.search(r"<form method=\"post\" novalidate>(.*?)</form>", html, re.S)
+    buttons = re.findall(r"name=\"action\" value=\"(\w+)\"", form.group(1))
+    assert buttons == ["review", "return", "feedback"]
+
+
+def test_typed_text_with_mark_reviewed_lands_in_the_thread(as_user, supervisor, log):
+    """Issue 11 finding 6: text typed into the box and *Mark reviewed* → the
+    comment is in the thread, and the message says so."""
+    response = as_user(supervisor).post(
+        reverse("log_review", args=[log.pk]),
+        {"version": "1", "action": "review", "comment": "  Calm and clear.  "},
+        follow=True,
+    )
+    assert _messages(response) == ["Marked reviewed. Your feedback is with the mentor."]
+    assert list(LogComment.objects.values_list("kind", "body")) == [
+        ("review", "Calm and clear.")
+    ]
+
+
+def test_mark_reviewed_without_text_does_not_claim_feedback(as_user, supervisor, log):
+    """Issue 11 finding 6: an empty box and *Mark reviewed* says only "Marked
+    reviewed." (it used to add "The mentor can see your feedback.")."""
+    response = as_user(supervisor).post(
+        reverse("log_review", args=[log.pk]),
+        {"version": "1", "action": "review", "comment": "   "},
+        follow=True,
+    )
+    assert _messages(response) == ["Marked reviewed."]
+    assert not LogComment.objects.exists()
+    log.refresh_from_db()
+    assert log.status == InteractionLog.Status.REVIEWED
+
+
+def test_send_feedback_from_the_box_keeps_the_log_waiting(as_user, supervisor, log):
+    """Issue 11 finding 6: *Send feedback* takes the same box's text into the
+    thread and leaves the log in the queue."""
+    response = as_user(supervisor).post(
+        reverse("log_review", args=[log.pk]),
+        {"version": "1", "action": "feedback", "comment": "How did it feel?"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == reverse("log_review", args=[log.pk])
+    assert _messages(response) == ["Feedback sent to the mentor."]
+    assert list(LogComment.objects.values_list("kind", "body")) == [
+        ("feedback", "How did it feel?")
+    ]
+    log.refresh_from_db()
+    assert (log.status, log.version) == (InteractionLog.Status.SUBMITTED, 1)
+
+
+def test_send_feedback_with_an_empty_box_is_refused_next_to_it(
+    as_user, supervisor, log
+):
+    """Issue 11 finding 6: nothing is claimed when nothing was sent."""
+    response = as_user(supervisor).post(
+        reverse("log_review", args=[log.pk]),
+        {"version": "1", "action": "feedback", "comment": " "},
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["comment"]
+    assert not LogComment.objects.exists()
+
+
+@pytest.mark.parametrize("action", ["", "approve-all"])
+def test_unknown_action_keeps_the_typed_text(as_user, supervisor, log, action):
+    """Issue 11 finding 6: a post without a known button does nothing, says so,
+    and keeps the typing in the box."""
+    response = as_user(supervisor).post(
+        reverse("log_review", args=[log.pk]),
+        {"version": "1", "action": action, "comment": "Kept, please."},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "press one of the buttons" in html
+    assert "Kept, please.</textarea>" in html
+    log.refresh_from_db()
+    assert log.status == InteractionLog.Status.SUBMITTED
+    assert not LogComment.objects.exists()
+
+
+def test_return_refused_for_too_long_a_comment_keeps_the_text(as_user, supervisor, log):
+    """Issue 11 finding 6: a refused return keeps what was typed."""
+    text = "Please add the place. " * 300
+    response = as_user(supervisor).post(
+        reverse("log_review", args=[log.pk]),
+        {"version": "1", "action": "return", "comment": text},
+    )
+    assert response.status_code == 400
+    assert response.context["form"]["comment"].value() == text
+    log.refresh_from_db()
+    assert log.status == InteractionLog.Status.SUBMITTED
+
+
+def test_after_review_the_thread_box_takes_further_feedback(as_user, supervisor, log):
+    """Issue 11 finding 6: once reviewed there is no review box; the thread's
+    box is the one box."""
+    client = as_user(supervisor)
+    client.post(
+        reverse("log_review", args=[log.pk]), {"version": "1", "action": "review"}
+    )
+    html = client.get(reverse("log_review", args=[log.pk])).content.decode()
+    assert re.findall(r"<textarea[^>]*name=\"(\w+)\"", html) == ["body"]
+
+
+def test_a_thread_post_refused_on_a_waiting_log_keeps_the_text_in_the_one_box(
+    as_user, supervisor, log
+):
+    """Issue 11 finding 6: a post from the log page's thread box that is refused
+    comes back on the review page with its text in the one box."""
+    response = as_user(supervisor).post(
+        reverse("log_comment_add", args=[log.pk]), {"body": "x" * 5001}
+    )
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert form["comment"].value() == "x" * 5001
+    assert form.errors["comment"]
+    assert response.context["comment_form"] is None
+
+
+# --- voiding a log filed in error (issue 11, finding 17)
+def test_supervisor_voids_a_log_with_a_reason_audited(as_user, supervisor, log):
+    """Issue 11 finding 17 (AUD-1): a log filed in error can be voided from a
+    page: a confirmation with a required reason, then the existing service
+    (history row, audit row without the reason)."""
+    from logs_app.models import AuditEvent
+
+    client = as_user(supervisor)
+    detail = client.get(reverse("log_detail", args=[log.pk])).content.decode()
+    assert reverse("log_void", args=[log.pk]) in detail
+    confirm = client.get(reverse("log_void", args=[log.pk]))
+    assert confirm.status_code == 200
+    assert log.narrative not in confirm.content.decode()
+
+    response = client.post(
+        reverse("log_void", args=[log.pk]), {"reason": " Filed twice by mistake. "}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("log_detail", args=[log.pk])
+    log.refresh_from_db()
+    assert log.is_voided and log.void_reason == "Filed twice by mistake."
+    revision = LogRevision.objects.get(log=log)
+    assert (revision.action, revision.actor) == ("voided", supervisor)
+    event = AuditEvent.objects.get(action="log.void")
+    assert (event.actor, event.object_id) == (supervisor, str(log.pk))
+    assert "twice" not in str(event.details)
+    page = client.get(reverse("log_detail", args=[log.pk])).content.decode()
+    assert "Filed twice by mistake." in page
+    assert reverse("log_void", args=[log.pk]) not in page
+
+
+def test_void_needs_a_reason_and_changes_nothing_without_one(as_user, supervisor, log):
+    """Issue 11 finding 17: the reason is required, next to the field."""
+    response = as_user(supervisor).post(
+        reverse("log_void", args=[log.pk]), {"reason": "   "}
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["reason"]
+    log.refresh_from_db()
+    assert not log.is_voided
+    assert not LogRevision.objects.exists()
+
+
+def test_voiding_twice_is_refused_once_voided(as_user, admin_user, log):
+    """Issue 11 finding 17: admins void too; a second void changes nothing."""
+    client = as_user(admin_user)
+    client.post(reverse("log_void", args=[log.pk]), {"reason": "Wrong participant."})
+    response = client.post(reverse("log_void", args=[log.pk]), {"reason": "Again."})
+    assert response.status_code == 400
+    assert "already voided" in response.content.decode()
+    log.refresh_from_db()
+    assert log.void_reason == "Wrong participant."
+    assert LogRevision.objects.filter(log=log).count() == 1
+
+
+def test_a_draft_is_not_voided(as_user, admin_user, mentor, participant):
+    """Issue 11 finding 17: only filed logs are voided."""
+    draft = InteractionLogFactory(
+        mentor=mentor, participant=participant, status="draft"
+    )
+    response = as_user(admin_user).post(
+        reverse("log_void", args=[draft.pk]), {"reason": "Not needed."}
+    )
+    assert response.status_code == 400
+    draft.refresh_from_db()
+    assert not draft.is_voided
+
+
+def test_mentor_gets_403_and_other_supervisor_404_on_void(
+    as_user, mentor, other_supervisor, log
+):
+    """Issue 11 finding 17: the author sees the log but does not void it; a
+    supervisor of other mentors does not see it."""
+    url = reverse("log_void", args=[log.pk])
+    assert as_user(mentor.user).post(url, {"reason": "Oops."}).status_code == 403
+    assert as_user(other_supervisor).get(url).status_code == 404
+    detail = as_user(mentor.user).get(reverse("log_detail", args=[log.pk]))
+    assert url not in detail.content.decode()
+    log.refresh_from_db()
+    assert not log.is_voided

@@ -218,15 +218,27 @@ class Command(BaseCommand):
 
         self._supervise(rng, mentors, now)
 
-        # One unfinished draft for the first mentor, as after an interrupted visit.
+        # One unfinished draft for the first mentor, as after a visit yesterday
+        # (the site's yesterday: any start time she types is in the past) with
+        # someone she mentors now, so that "finish the draft" can be submitted.
         maya = mentors[0]
-        participant = Participant.objects.filter(assignments__mentor=maya).first()
+        assignment = (
+            Assignment.objects.filter(mentor=maya, end_date__isnull=True)
+            .select_related("participant__site")
+            .order_by("participant__study_id")
+            .first()
+        )
+        participant = assignment.participant
+        yesterday = now.astimezone(participant.site.tzinfo).date() - dt.timedelta(
+            days=1
+        )
         log_save(
             actor=maya.user,
             mentor=maya,
             values={
                 "participant": participant,
-                "contact_date": today,
+                "contact_date": max(yesterday, assignment.start_date),
+                "start_time": dt.time(14, 0),
                 "outcome": InteractionLog.Outcome.MET,
                 "mode": InteractionLog.Mode.IN_PERSON,
                 "narrative": "We met at the park and talked about",
