@@ -4,11 +4,13 @@ PostgreSQL, and the audit viewer with its CSV export."""
 
 import csv
 import datetime as dt
+import importlib.util
 import io
 import os
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group
@@ -489,6 +491,27 @@ def test_aud_6_documented_grants_refuse_delete_and_truncate_and_run_the_app(
     after = _row_counts()
     assert all(a >= b for a, b in zip(after, before, strict=True))
     assert after[2] == before[2] + 1  # the new log's revision
+
+
+@postgres_only
+def test_bench_data_set_builds_over_the_append_only_tables(db):
+    """Issue 11 finding 13: bench/dataset.py started with TRUNCATE ... CASCADE,
+    which reaches the audit table, and the append-only trigger refused it on a
+    fresh machine. It now asks for the door as a member of the history admin
+    role; the test connection's own door is shut first, as it is outside the
+    tests."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_dataset", Path(__file__).resolve().parents[2] / "bench/dataset.py"
+    )
+    dataset = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(dataset)
+    AuditEvent.objects.create(at=dt.datetime.now(dt.UTC), action="seed")
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # see _refused
+        cursor.execute("SELECT set_config('peerlog.allow_truncate', 'off', true)")
+    dataset.build(SimpleNamespace(n=500, connection=connection))
+    assert InteractionLog.objects.count() == 500
+    assert not AuditEvent.objects.exists()
 
 
 # --- AUD-4: the viewer
