@@ -109,23 +109,37 @@ def history_purge_allowed(*, truncate: bool = False) -> Iterator[None]:
     history and revision rows on PostgreSQL: it asks for the door with
     `peerlog.allow_purge` / `peerlog.allow_truncate`, which the trigger opens
     only for members of HISTORY_ADMIN_ROLE (AUD-6); anyone else gets
-    HistoryPurgeRefused here, before anything is deleted. For wiping the demo
-    program (`seed_demo --reset`) and the benchmark's own rows; never used by
-    the app's pages."""
+    HistoryPurgeRefused here, before anything is deleted. The door shuts again
+    when the block ends, even inside a longer transaction. For wiping the demo
+    program (`seed_demo --reset`) and the benchmark's rows; never used by the
+    app's pages."""
+    settings = ["peerlog.allow_purge"] + (
+        ["peerlog.allow_truncate"] if truncate else []
+    )
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            if not history_purge_permitted():
-                raise HistoryPurgeRefused(
-                    "deleting audit or history rows needs a database role that is"
-                    f" a member of {HISTORY_ADMIN_ROLE} (README, Audit trail)"
-                )
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT set_config('peerlog.allow_purge', 'on', true),"
-                    " set_config('peerlog.allow_truncate', %s, true)",
-                    ["on" if truncate else "off"],
-                )
+        if connection.vendor != "postgresql":
+            yield
+            return
+        if not history_purge_permitted():
+            raise HistoryPurgeRefused(
+                "deleting audit or history rows needs a database role that is"
+                f" a member of {HISTORY_ADMIN_ROLE} (README, Audit trail)"
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT "
+                + ", ".join(f"current_setting('{name}', true)" for name in settings)
+            )
+            before = cursor.fetchone()
+            cursor.execute(
+                "SELECT "
+                + ", ".join(f"set_config('{name}', 'on', true)" for name in settings)
+            )
         yield
+        # (After an error the savepoint's rollback restores them.)
+        with connection.cursor() as cursor:
+            for name, value in zip(settings, before, strict=True):
+                cursor.execute("SELECT set_config(%s, %s, true)", [name, value or ""])
 
 
 def app_role_grants_sql(role: str, schema: str = "public") -> list[str]:

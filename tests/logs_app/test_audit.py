@@ -416,7 +416,8 @@ def test_aud_6_set_config_does_not_let_a_non_member_delete_or_truncate(
     DELETE and TRUNCATE on the audit, history and revision tables set
     peerlog.allow_purge / peerlog.allow_truncate for its transaction and
     deleted and truncated them. Now the doors open only for members of
-    HISTORY_ADMIN_ROLE, which no role can grant itself."""
+    HISTORY_ADMIN_ROLE, which no role can grant itself; history_purge_allowed()
+    refuses them up front."""
     _append_only_rows(log, mentor)
     before = _row_counts()
     tables = ", ".join(APPEND_ONLY_TABLES)
@@ -447,6 +448,7 @@ def test_aud_6_a_member_of_the_history_admin_role_may_purge(app_role, log, mento
     with history_purge_allowed():
         deleted, _ = AuditEvent.objects.filter(action="seed").delete()
     assert deleted == 1
+    _refused("DELETE FROM logs_app_datachange")  # shut again after the block
 
 
 @postgres_only
