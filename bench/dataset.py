@@ -82,7 +82,8 @@ def ensure(ctx, *, rebuild: bool = False) -> str:
 
 def build(ctx) -> None:
     from django.contrib.auth.hashers import make_password
-    from django.db import transaction
+
+    from logs_app.audit import history_purge_allowed
 
     shape = scale(ctx.n)
     params = {
@@ -92,7 +93,11 @@ def build(ctx) -> None:
         "narratives": NARRATIVES,
         "reflections": REFLECTIONS,
     }
-    with transaction.atomic(), ctx.connection.cursor() as cursor:
+    # Starting clean truncates the audit, history and revision tables, which
+    # are append-only (AUD-3): the door opens for a member of the history admin
+    # role (issue 11 finding 13). The harness's own cluster runs as a superuser;
+    # with DATABASE_URL, its role must be a member (README, Audit trail).
+    with history_purge_allowed(truncate=True), ctx.connection.cursor() as cursor:
         for statement in SQL:
             cursor.execute(statement, params)
     with ctx.connection.cursor() as cursor:
@@ -100,9 +105,10 @@ def build(ctx) -> None:
 
 
 SQL = [
-    # Start clean (the database is the harness's own).
+    # Start clean (the database is the harness's own), history included.
     "TRUNCATE logs_app_interactionlog, participants_site, auth_user,"
-    " logs_app_exportjob, logs_app_exportright RESTART IDENTITY CASCADE",
+    " logs_app_exportjob, logs_app_exportright, logs_app_auditevent,"
+    " logs_app_datachange, logs_app_logrevision RESTART IDENTITY CASCADE",
     "SELECT setseed(0.42)",
     """INSERT INTO participants_site (name, code, time_zone, lead_id,
         safety_backup_email, reminder_weekday, reminder_time, digest_weekday,

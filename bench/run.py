@@ -24,7 +24,14 @@ given with --compare); any difference is printed and the exit status is 1.
 The cluster's files live in $PEERLOG_BENCH_DIR (default /var/tmp/peerlog-bench),
 so a second run with the same N reuses the data set (building 1,000,000 logs
 takes a few minutes). PostgreSQL's server programs are looked up in $PG_BIN
-(default /usr/lib/postgresql/15/bin)."""
+(default /usr/lib/postgresql/15/bin). $PEERLOG_BENCH_DATABASE names the data
+set's database (default peerlog_bench_<N>) and $PEERLOG_BENCH_RESULTS the
+results directory (default bench/results), for a run beside others (.ci/run).
+
+Building the data set starts by truncating the audit and history tables and a
+run ends by deleting its own audit rows: both need a member of the history
+admin role (logs_app.audit), which the harness's own cluster's superuser is;
+with DATABASE_URL, grant that role to the URL's role (README, Audit trail)."""
 
 from __future__ import annotations
 
@@ -46,7 +53,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
-RESULTS = BENCH / "results"
+# .ci/run writes its small run elsewhere, so it neither reads nor adds to these.
+RESULTS = Path(os.environ.get("PEERLOG_BENCH_RESULTS") or BENCH / "results")
 VENV = ROOT / ".venv"
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 # Every bench/<name>.py with a run(ctx), in this order when --only is not given.
@@ -185,6 +193,25 @@ def start_postgres(base: Path) -> str:
     return f"postgres://postgres@127.0.0.1:{port}/postgres"
 
 
+def _ensure_history_admin_role(admin_url: str) -> None:
+    """As a superuser (the harness's own cluster), create the history admin
+    role the append-only trigger asks for (logs_app.audit) if the cluster has
+    none: a superuser is a member of every role that exists. Another role
+    (DATABASE_URL) must have been made a member by an administrator."""
+    import psycopg
+
+    from logs_app.audit import HISTORY_ADMIN_ROLE
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        superuser, exists = conn.execute(
+            "SELECT rolsuper, to_regrole(%s) IS NOT NULL FROM pg_roles"
+            " WHERE rolname = current_user",
+            [HISTORY_ADMIN_ROLE],
+        ).fetchone()
+        if superuser and not exists:
+            conn.execute(f"CREATE ROLE {HISTORY_ADMIN_ROLE} NOLOGIN")
+
+
 def _ensure_database(admin_url: str, name: str) -> str:
     import psycopg
 
@@ -203,6 +230,7 @@ def setup_django(database_url: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "config.settings.base",
         "DJANGO_DEBUG": "0",  # DEBUG would keep every query in memory
         "DJANGO_SECRET_KEY": "bench-only-secret-key-" + "0123456789abcdef" * 3,
+        "PEERLOG_EXPORT_KEY": "bench-only-export-key-" + "fedcba9876543210" * 3,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_SECURE_COOKIES": "0",
@@ -265,14 +293,12 @@ def rows_remove_since(connection, snapshot: dict[str, Any]) -> int:
     are deferred, so
     the order does not matter, except that deleting logs writes history rows:
     the history table goes last. The append-only tables accept the DELETE
-    because the transaction sets peerlog.allow_purge (see logs_app.audit)."""
-    from django.db import transaction
-
-    from logs_app.audit import HISTORY_TABLE
+    inside history_purge_allowed(), as the harness's role is a member of the
+    history admin role (a superuser in its own cluster; see logs_app.audit)."""
+    from logs_app.audit import HISTORY_TABLE, history_purge_allowed
 
     removed = 0
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('peerlog.allow_purge', 'on', true)")
+    with history_purge_allowed(), connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         tables = [name for name in snapshot if name != SESSIONS]
         for table in sorted(tables, key=lambda name: name == HISTORY_TABLE):
@@ -431,8 +457,10 @@ def main(argv: list[str] | None = None) -> int:
         check_pg_bin()
         base = Path(os.environ.get("PEERLOG_BENCH_DIR", "/var/tmp/peerlog-bench"))
         admin_url = start_postgres(base)
-    url = _ensure_database(admin_url, f"peerlog_bench_{n}")
+    name = os.environ.get("PEERLOG_BENCH_DATABASE") or f"peerlog_bench_{n}"
+    url = _ensure_database(admin_url, name)
     env = setup_django(url)
+    _ensure_history_admin_role(admin_url)
 
     from django.core.management import call_command
     from django.db import connection
@@ -471,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
             removed = rows_remove_since(connection, snapshot)
             print(f"# removed {removed} rows the sections wrote", flush=True)
 
-    RESULTS.mkdir(exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     results_merge(n, runs, by_section)
     compared = {f"{a}-{b}": queries_compare(a, b) for a, b in pairs}
     mismatches = {pair: found for pair, found in compared.items() if found}

@@ -13,12 +13,15 @@ it):
   records the database role and the app user and request id that the service
   set for the transaction (`db_actor_set`); SQLite has no session variables, so
   there those are empty.
-- append-only (AUD-3), PostgreSQL only: UPDATE, DELETE and TRUNCATE of the
-  audit, history and log-revision tables raise. Two transaction settings open
-  narrow doors: `peerlog.allow_truncate` (the test settings set it per
-  connection, so Django's flush between transactional tests works) and
-  `peerlog.allow_purge` (DELETE only; `history_purge_allowed()` sets it for
-  the demo's `seed_demo --reset`). UPDATE is refused always."""
+- append-only (AUD-3, AUD-6), PostgreSQL only: UPDATE, DELETE and TRUNCATE
+  of the audit, history and log-revision tables raise. Two transaction
+  settings open narrow doors, but only for members of HISTORY_ADMIN_ROLE (a
+  NOLOGIN role; no role can make itself a member): `peerlog.allow_truncate`
+  (the test settings set it per connection, so Django's flush between
+  transactional tests works) and `peerlog.allow_purge` (DELETE only;
+  `history_purge_allowed()` sets it for the demo's `seed_demo --reset` and
+  the benchmark). UPDATE is refused always. `app_role_grants_sql()` gives the
+  grants the README recommends for the app's own role."""
 
 import contextvars
 import csv
@@ -72,15 +75,86 @@ def db_actor_set(actor) -> None:
         )
 
 
+# The database role whose members may lift the append-only rule (AUD-6). A
+# NOLOGIN role an administrator creates; the app's own role is never a member
+# (README, "Audit trail"). Roles are per cluster, so one name for every database.
+HISTORY_ADMIN_ROLE = "peerlog_history_admin"
+
+
+class HistoryPurgeRefused(PermissionError):
+    """This connection's database role may not delete audit or history rows."""
+
+
+def history_purge_permitted(using: str = "default") -> bool:
+    """Whether this connection's current role is a member of HISTORY_ADMIN_ROLE
+    (superusers are members of every role), as the append-only trigger checks.
+    Always true where there are no append-only triggers (SQLite)."""
+    from django.db import connections
+
+    conn = connections[using]
+    if conn.vendor != "postgresql":
+        return True
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT CASE WHEN to_regrole(%s) IS NULL THEN false"
+            " ELSE pg_has_role(current_user, %s, 'MEMBER') END",
+            [HISTORY_ADMIN_ROLE, HISTORY_ADMIN_ROLE],
+        )
+        return bool(cursor.fetchone()[0])
+
+
 @contextmanager
-def history_purge_allowed() -> Iterator[None]:
-    """Let this transaction DELETE audit, history and revision rows (PostgreSQL).
-    Only for wiping the demo program; never used by the app's own pages."""
+def history_purge_allowed(*, truncate: bool = False) -> Iterator[None]:
+    """Let this transaction DELETE (and with `truncate`, TRUNCATE) audit,
+    history and revision rows on PostgreSQL: it asks for the door with
+    `peerlog.allow_purge` / `peerlog.allow_truncate`, which the trigger opens
+    only for members of HISTORY_ADMIN_ROLE (AUD-6); anyone else gets
+    HistoryPurgeRefused here, before anything is deleted. The door shuts again
+    when the block ends, even inside a longer transaction. For wiping the demo
+    program (`seed_demo --reset`) and the benchmark's rows; never used by the
+    app's pages."""
+    settings = ["peerlog.allow_purge"] + (
+        ["peerlog.allow_truncate"] if truncate else []
+    )
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('peerlog.allow_purge', 'on', true)")
+        if connection.vendor != "postgresql":
+            yield
+            return
+        if not history_purge_permitted():
+            raise HistoryPurgeRefused(
+                "deleting audit or history rows needs a database role that is"
+                f" a member of {HISTORY_ADMIN_ROLE} (README, Audit trail)"
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT "
+                + ", ".join(f"current_setting('{name}', true)" for name in settings)
+            )
+            before = cursor.fetchone()
+            cursor.execute(
+                "SELECT "
+                + ", ".join(f"set_config('{name}', 'on', true)" for name in settings)
+            )
         yield
+        # (After an error the savepoint's rollback restores them.)
+        with connection.cursor() as cursor:
+            for name, value in zip(settings, before, strict=True):
+                cursor.execute("SELECT set_config(%s, %s, true)", [name, value or ""])
+
+
+def app_role_grants_sql(role: str, schema: str = "public") -> list[str]:
+    """The privileges the README recommends for the role the app runs as, given
+    by the role that owns the tables (after every `migrate`): read and write
+    the app's tables, but only read and append the audit, history and
+    revision tables. tests/logs_app/test_audit.py applies exactly these."""
+    append_only = ", ".join(APPEND_ONLY_TABLES)
+    return [
+        f"GRANT USAGE ON SCHEMA {schema} TO {role};",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema}"
+        f" TO {role};",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role};",
+        f"REVOKE UPDATE, DELETE, TRUNCATE ON {append_only} FROM {role};",
+    ]
 
 
 # --- triggers
@@ -150,19 +224,34 @@ END
 $fn$;
 
 CREATE OR REPLACE FUNCTION peerlog_append_only() RETURNS trigger
-LANGUAGE plpgsql AS $fn$
+LANGUAGE plpgsql
+-- Nothing the caller puts on its search_path may stand in for these builtins.
+SET search_path = pg_catalog, pg_temp
+AS $fn$
 BEGIN
-    IF TG_OP = 'TRUNCATE'
-       AND current_setting('peerlog.allow_truncate', true) = 'on' THEN
-        RETURN NULL;
+    -- The doors open only for a member of the history admin role (which no
+    -- role can grant itself) that asks for them in its transaction: any role
+    -- may set a custom setting, so the setting alone says nothing (AUD-6).
+    IF TG_OP IN ('TRUNCATE', 'DELETE')
+       AND to_regrole('{admin}') IS NOT NULL THEN
+        IF pg_has_role(current_user, '{admin}', 'MEMBER') THEN
+            IF TG_OP = 'TRUNCATE'
+               AND current_setting('peerlog.allow_truncate', true) = 'on' THEN
+                RETURN NULL;
+            END IF;
+            IF TG_OP = 'DELETE'
+               AND current_setting('peerlog.allow_purge', true) = 'on' THEN
+                RETURN OLD;
+            END IF;
+        END IF;
     END IF;
-    IF TG_OP = 'DELETE' AND current_setting('peerlog.allow_purge', true) = 'on' THEN
-        RETURN OLD;
-    END IF;
-    RAISE EXCEPTION 'peerlog: % is append-only; % refused', TG_TABLE_NAME, TG_OP;
+    RAISE EXCEPTION 'peerlog: % is append-only; % refused', TG_TABLE_NAME, TG_OP
+        USING HINT = 'Only a member of {admin} may delete or truncate it, '
+            || 'after setting peerlog.allow_purge or peerlog.allow_truncate '
+            || 'for the transaction.';
 END
 $fn$;
-"""
+""".replace("{admin}", HISTORY_ADMIN_ROLE)
 
 
 def _pg_statements(tables: set[str]) -> list[str]:

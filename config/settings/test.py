@@ -28,7 +28,9 @@ STORAGES = {
 CELERY_TASK_ALWAYS_EAGER = True
 # Audit, history and revision tables refuse TRUNCATE on PostgreSQL (AUD-3);
 # Django's flush between transactional tests truncates every table, so test
-# connections (only) open that door. Tests that prove the refusal close it.
+# connections (only) ask for that door. It opens only because the test role is
+# a member of peerlog_history_admin (AUD-6; .ci/run step c grants it, README
+# "Audit trail"). Tests that prove the refusal close it.
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (  # noqa: F405
         "-c peerlog.allow_truncate=on"

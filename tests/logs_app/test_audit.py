@@ -4,16 +4,27 @@ PostgreSQL, and the audit viewer with its CSV export."""
 
 import csv
 import datetime as dt
+import importlib.util
 import io
 import os
 import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from logs_app.audit import csv_safe
+from logs_app.audit import (
+    APPEND_ONLY_TABLES,
+    HISTORY_ADMIN_ROLE,
+    HistoryPurgeRefused,
+    app_role_grants_sql,
+    csv_safe,
+    history_purge_allowed,
+)
 from logs_app.models import AuditEvent, DataChange, InteractionLog, LogRevision
 from logs_app.services import log_save, log_void
 from mentors.models import Assignment
@@ -325,6 +336,184 @@ def test_aud_3_orm_delete_of_audit_rows_fails(db):
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEvent.objects.filter(pk=event.pk).update(outcome="tampered")
     assert AuditEvent.objects.get(pk=event.pk).outcome == "ok"
+
+
+# --- AUD-6: no role the app can become lifts the rule; the documented grants
+# A role standing in for the production app role: it owns nothing and is not a
+# member of HISTORY_ADMIN_ROLE. .ci/run (step c) creates it and lets the test
+# role SET ROLE to it; the test role itself owns the test database and is a
+# member of HISTORY_ADMIN_ROLE, so Django's flush between tests still works.
+APP_ROLE = "peerlog_test_app"
+
+
+@pytest.fixture
+def app_role(db):
+    """APP_ROLE, usable with SET ROLE, with no privilege on any table yet."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT CASE WHEN to_regrole(%s) IS NULL OR to_regrole(%s) IS NULL"
+            " THEN false ELSE pg_has_role(current_user, %s, 'MEMBER')"
+            " AND pg_has_role(current_user, %s, 'MEMBER') END",
+            [APP_ROLE, HISTORY_ADMIN_ROLE, APP_ROLE, HISTORY_ADMIN_ROLE],
+        )
+        (ready,) = cursor.fetchone()
+        if not ready:
+            message = (
+                f"needs roles {APP_ROLE} and {HISTORY_ADMIN_ROLE} granted to the"
+                " test role (see .ci/run, step c)"
+            )
+            if os.environ.get("CI") == "true":
+                pytest.fail(message)
+            pytest.skip(message)
+        cursor.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {APP_ROLE}")
+    return APP_ROLE
+
+
+@contextmanager
+def _as_role(role: str):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET ROLE {role}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+
+
+def _append_only_rows(log, mentor) -> None:
+    AuditEvent.objects.create(at=log.created_at, action="seed")
+    InteractionLog.objects.filter(pk=log.pk).update(place="park")  # a history row
+    LogRevision.objects.create(
+        log=log, version=1, action="created", actor=mentor.user, at=log.created_at
+    )
+
+
+def _row_counts() -> list[int]:
+    return [
+        AuditEvent.objects.count(),
+        DataChange.objects.count(),
+        LogRevision.objects.count(),
+    ]
+
+
+def _statement_fails(sql: str, match: str, *, setting: str = "") -> None:
+    with (
+        pytest.raises(DatabaseError, match=match),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # see _refused
+        if setting:
+            cursor.execute(f"SELECT set_config('{setting}', 'on', true)")
+        cursor.execute(sql)
+
+
+@postgres_only
+def test_aud_6_set_config_does_not_let_a_non_member_delete_or_truncate(
+    app_role, log, mentor
+):
+    """Issue 11 finding 3 (AUD-6): a non-owner role with SELECT, INSERT, UPDATE,
+    DELETE and TRUNCATE on the audit, history and revision tables set
+    peerlog.allow_purge / peerlog.allow_truncate for its transaction and
+    deleted and truncated them. Now the doors open only for members of
+    HISTORY_ADMIN_ROLE, which no role can grant itself; history_purge_allowed()
+    refuses them up front."""
+    _append_only_rows(log, mentor)
+    before = _row_counts()
+    tables = ", ".join(APPEND_ONLY_TABLES)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON {tables} TO {app_role}"
+        )
+    with _as_role(app_role):
+        for table in APPEND_ONLY_TABLES:
+            _statement_fails(
+                f"DELETE FROM {table}", "append-only", setting="peerlog.allow_purge"
+            )
+            _statement_fails(
+                f"TRUNCATE {table}", "append-only", setting="peerlog.allow_truncate"
+            )
+        with pytest.raises(HistoryPurgeRefused), history_purge_allowed():
+            AuditEvent.objects.all().delete()
+    assert _row_counts() == before
+
+
+@postgres_only
+def test_aud_6_a_member_of_the_history_admin_role_may_purge(app_role, log, mentor):
+    """Issue 11 finding 3 (AUD-6): the doors still open for a member of
+    HISTORY_ADMIN_ROLE that asks for them (the demo's reset, the bench, the
+    test database's flush); without asking, even a member is refused."""
+    _append_only_rows(log, mentor)
+    _refused("DELETE FROM logs_app_auditevent")
+    with history_purge_allowed():
+        deleted, _ = AuditEvent.objects.filter(action="seed").delete()
+    assert deleted == 1
+    _refused("DELETE FROM logs_app_datachange")  # shut again after the block
+
+
+@postgres_only
+def test_aud_6_documented_grants_refuse_delete_and_truncate_and_run_the_app(
+    app_role, mentor, participant, log
+):
+    """Issue 11 finding 3 (AUD-6): the grants the README recommends for the app
+    role (app_role_grants_sql) let it file a log, with its revision, audit
+    and history rows, and refuse it UPDATE, DELETE and TRUNCATE of the
+    audit, history and revision tables, whatever it sets."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for statement in app_role_grants_sql("peerlog_app"):
+        assert statement in readme
+    _append_only_rows(log, mentor)
+    with connection.cursor() as cursor:
+        for statement in app_role_grants_sql(app_role):
+            cursor.execute(statement)
+    before = _row_counts()
+    with _as_role(app_role):
+        filed = log_save(
+            actor=mentor.user,
+            mentor=mentor,
+            values=_values(participant),
+            idempotency_key=uuid.uuid4(),
+            log=None,
+            expected_version=None,
+            submit=True,
+        ).log
+        assert AuditEvent.objects.filter(object_id=str(filed.pk)).exists()
+        for table in APPEND_ONLY_TABLES:
+            _statement_fails(f"UPDATE {table} SET id = id", "permission denied")
+            _statement_fails(
+                f"DELETE FROM {table}",
+                "permission denied",
+                setting="peerlog.allow_purge",
+            )
+            _statement_fails(
+                f"TRUNCATE {table}",
+                "permission denied",
+                setting="peerlog.allow_truncate",
+            )
+    after = _row_counts()
+    assert all(a >= b for a, b in zip(after, before, strict=True))
+    assert after[2] == before[2] + 1  # the new log's revision
+
+
+@postgres_only
+def test_bench_data_set_builds_over_the_append_only_tables(db):
+    """Issue 11 finding 13: bench/dataset.py started with TRUNCATE ... CASCADE,
+    which reaches the audit table, and the append-only trigger refused it on a
+    fresh machine. It now asks for the door as a member of the history admin
+    role; the test connection's own door is shut first, as it is outside the
+    tests."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_dataset", Path(__file__).resolve().parents[2] / "bench/dataset.py"
+    )
+    dataset = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(dataset)
+    AuditEvent.objects.create(at=dt.datetime.now(dt.UTC), action="seed")
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # see _refused
+        cursor.execute("SELECT set_config('peerlog.allow_truncate', 'off', true)")
+    dataset.build(SimpleNamespace(n=500, connection=connection))
+    assert InteractionLog.objects.count() == 500
+    assert not AuditEvent.objects.exists()
 
 
 # --- AUD-4: the viewer
