@@ -14,7 +14,7 @@ def install_triggers(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("logs_app", "0007_list_order_indexes"),
+        ("logs_app", "0008_exportjob_covered"),
     ]
 
     operations = [
