@@ -1,7 +1,7 @@
 """Sign-in, sign-out, two-step sign-in and the session keep-alive."""
 
 from base64 import b32encode
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import segno
 from django.conf import settings
@@ -130,6 +130,19 @@ class LogoutView(auth_views.LogoutView):
         if request.user.is_authenticated:
             audit_record(request=request, action="auth.logout")
         return super().post(request, *args, **kwargs)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, with the mail's link built from
+    PEERLOG_SITE_URL like every other mail: never from the request's Host
+    header, which the person asking for the reset controls."""
+
+    def form_valid(self, form):
+        site_url = settings.PEERLOG_SITE_URL.rstrip("/")
+        parts = urlsplit(site_url)
+        self.domain_override = parts.netloc
+        self.extra_email_context = {"site_url": site_url}
+        return super().form_valid(form)
 
 
 def _next(request: HttpRequest) -> str:
