@@ -203,6 +203,7 @@ def setup_django(database_url: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "config.settings.base",
         "DJANGO_DEBUG": "0",  # DEBUG would keep every query in memory
         "DJANGO_SECRET_KEY": "bench-only-secret-key-" + "0123456789abcdef" * 3,
+        "PEERLOG_EXPORT_KEY": "bench-only-export-key-" + "fedcba9876543210" * 3,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_SECURE_COOKIES": "0",
