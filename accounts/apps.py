@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from accounts import checks  # noqa: F401 (registers the deploy check)
         from accounts.sessions import session_stamp_login
 
         # Every way of signing in (the login view, the tests' force_login, a

@@ -3,9 +3,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class LoginThrottle(models.Model):
-    """Failed sign-ins for one username (AUTH-5). The key is the username as typed
-    (case-folded) whether or not an account has it, so an unknown name locks
-    exactly like a real one (AUTH-6). Deleted on a successful sign-in."""
+    """Sign-in attempts for one username (AUTH-5), counted before the password
+    is checked (AUTH-10), so `failures` includes an attempt in progress. The key
+    is the name the sign-in form authenticates (NFKC), case-folded, whether or
+    not an account has it, so an unknown name locks exactly like a real one
+    (AUTH-6). Deleted on a successful sign-in."""
 
     username_key = models.CharField(max_length=150, unique=True)
     failures = models.PositiveSmallIntegerField(default=0)

@@ -1,7 +1,7 @@
 """Sign-in, sign-out, two-step sign-in and the session keep-alive."""
 
 from base64 import b32encode
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import segno
 from django.conf import settings
@@ -23,10 +23,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.forms import CodeForm
 from accounts.policy import has_authenticator, is_verified, two_factor_required
 from accounts.services import (
+    LoginGate,
     backup_codes_replace,
-    login_failure_record,
-    login_lock_ends_at,
+    login_attempt_claim,
     login_success_record,
+    login_username,
     totp_device_for_enrolment,
     two_factor_enable,
 )
@@ -34,14 +35,22 @@ from accounts.sessions import SIGNED_OUT, is_background, session_remaining
 from logs_app.services import audit_record
 
 
-def _actor_for(username: str) -> User | None:
-    return User.objects.filter(username=username).first()
+def _actor_for(typed: str) -> User | None:
+    """The account a typed name would sign in as (the form's normalised name)."""
+    username = login_username(typed)
+    return User.objects.filter(username=username).first() if username else None
 
 
 class LoginView(auth_views.LoginView):
-    """Django's sign-in with a lockout per username (AUTH-5) and an audit row
-    for every outcome. Unknown names and wrong passwords get the same answer,
-    and lock the same way (AUTH-6)."""
+    """Django's sign-in with a lockout per username (AUTH-5, AUTH-10) and an
+    audit row for every outcome. Unknown names and wrong passwords get the same
+    answer, and lock the same way (AUTH-6).
+
+    The attempt is counted before the form checks the password, keyed on the
+    name the form will authenticate (NFKC, case-folded): look-alike spellings
+    share one count, and parallel guesses get at most the limit of checks."""
+
+    gate: LoginGate | None = None
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -53,16 +62,26 @@ class LoginView(auth_views.LoginView):
         return context
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        username = request.POST.get("username", "")
-        if username and login_lock_ends_at(username=username, now=timezone.now()):
-            audit_record(
-                request=request,
-                action="auth.login.locked",
-                outcome="refused",
-                actor=_actor_for(username),
-                details={"username": username[:150]},
+        typed = request.POST.get("username", "")
+        password = request.POST.get("password", "")
+        # Count exactly the attempts whose password the form will check.
+        if login_username(typed) and password and "\x00" not in password:
+            self.gate = login_attempt_claim(
+                username=typed,
+                ip=request.META.get("REMOTE_ADDR") or None,
+                now=timezone.now(),
             )
-            return self._locked(username)
+            if self.gate is LoginGate.BUSY:
+                return self._refused(typed, busy=True)
+            if self.gate is LoginGate.LOCKED:
+                audit_record(
+                    request=request,
+                    action="auth.login.locked",
+                    outcome="refused",
+                    actor=_actor_for(typed),
+                    details={"username": typed[:150]},
+                )
+                return self._refused(typed)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
@@ -72,15 +91,10 @@ class LoginView(auth_views.LoginView):
         return response
 
     def form_invalid(self, form):
-        username = form.data.get("username", "")
-        if username and form.has_error("__all__", "invalid_login"):
-            locked = login_failure_record(
-                username=username,
-                ip=self.request.META.get("REMOTE_ADDR") or None,
-                now=timezone.now(),
-            )
-            details = {"username": username[:150]}
-            actor = _actor_for(username)
+        typed = form.data.get("username", "")
+        if self.gate is not None and form.has_error("__all__", "invalid_login"):
+            details = {"username": typed[:150]}
+            actor = _actor_for(typed)
             audit_record(
                 request=self.request,
                 action="auth.login.failed",
@@ -88,7 +102,7 @@ class LoginView(auth_views.LoginView):
                 actor=actor,
                 details=details,
             )
-            if locked:
+            if self.gate is LoginGate.LAST:
                 audit_record(
                     request=self.request,
                     action="auth.lockout",
@@ -96,16 +110,19 @@ class LoginView(auth_views.LoginView):
                     actor=actor,
                     details=details,
                 )
-                return self._locked(username)
+                return self._refused(typed)
         return super().form_invalid(form)
 
-    def _locked(self, username: str) -> HttpResponse:
+    def _refused(self, username: str, *, busy: bool = False) -> HttpResponse:
         # An unbound form: rendering a bound one would validate it, which
         # checks the password of a locked name.
         form = self.get_form_class()(self.request, initial={"username": username})
-        context = self.get_context_data(form=form, locked=True)
+        context = self.get_context_data(form=form, locked=not busy, busy=busy)
         context["lockout_minutes"] = settings.PEERLOG_LOCKOUT_SECONDS // 60
-        return self.render_to_response(context, status=429)
+        response = self.render_to_response(context, status=503 if busy else 429)
+        if busy:
+            response["Retry-After"] = "5"
+        return response
 
 
 class LogoutView(auth_views.LogoutView):
@@ -113,6 +130,19 @@ class LogoutView(auth_views.LogoutView):
         if request.user.is_authenticated:
             audit_record(request=request, action="auth.logout")
         return super().post(request, *args, **kwargs)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, with the mail's link built from
+    PEERLOG_SITE_URL like every other mail: never from the request's Host
+    header, which the person asking for the reset controls."""
+
+    def form_valid(self, form):
+        site_url = settings.PEERLOG_SITE_URL.rstrip("/")
+        parts = urlsplit(site_url)
+        self.domain_override = parts.netloc
+        self.extra_email_context = {"site_url": site_url}
+        return super().form_valid(form)
 
 
 def _next(request: HttpRequest) -> str:

@@ -14,11 +14,12 @@ from config.env import INSECURE_PLACEHOLDER_KEY, env_bool, env_int, env_list, en
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-# Without DJANGO_SECRET_KEY, management commands (migrate, makemigrations, shell)
-# still work, but nothing serves with this key: config/wsgi.py and the Celery
-# worker refuse to start, and `check --deploy` flags it (security.W009).
+# Without DJANGO_SECRET_KEY (unset or empty, as docker-compose.yml passes it when
+# .env lacks it), management commands (migrate, makemigrations, shell) still
+# work, but nothing serves with this key: config/wsgi.py and the Celery worker
+# refuse to start, and `check --deploy` flags it (security.W009).
 INSECURE_SECRET_KEY = INSECURE_PLACEHOLDER_KEY
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", INSECURE_SECRET_KEY)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "") or INSECURE_SECRET_KEY
 
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else []

@@ -1,9 +1,12 @@
-"""AUTH-5 (five failures lock a username for 15 minutes) and AUTH-6 (the same
-answer for an unknown user and a wrong password), all audited."""
+"""AUTH-5 (five failures lock a username for 15 minutes), AUTH-6 (the same
+answer for an unknown user and a wrong password), all audited, and AUTH-10
+(look-alike spellings share the lock; see also test_lockout_parallel.py)."""
 
 import re
 
 import pytest
+from django.contrib.auth.models import User
+from django.db import OperationalError
 from django.urls import reverse
 
 from accounts.models import LoginThrottle
@@ -151,3 +154,81 @@ def test_successful_sign_in_and_sign_out_are_audited(client, mentor, clock):
     assert list(
         AuditEvent.objects.order_by("pk").values_list("action", "actor__username")
     ) == [("auth.login", "mentor"), ("auth.logout", "mentor")]
+
+
+# Fullwidth look-alikes: NFKC (what Django's sign-in form applies) makes them
+# "mentor", so each of these signs in as the mentor.
+LOOK_ALIKES = [
+    "\uff4dentor",
+    "\uff4d\uff45ntor",
+    "\uff4d\uff45\uff4e\uff54\uff4f\uff52",
+]
+# Case variants (fullwidth too) do not sign in as "mentor" but share its lock.
+CASE_VARIANTS = ["\uff2dENTOR", " Mentor\u3000"]
+
+
+def test_auth_10_look_alike_usernames_share_one_lock(client, mentor, clock):
+    """Issue 11 finding 2 (AUTH-10): a fullwidth "ｍentor" neither gets its own
+    five tries nor signs in past the lock on "mentor", nor clears it."""
+    for _ in range(5):
+        sign_in(client, "mentor", WRONG)
+    for spelling in LOOK_ALIKES:
+        assert sign_in(client, spelling, WRONG).status_code == 429
+        response = sign_in(client, spelling)  # the right password
+        assert response.status_code == 429
+        assert "_auth_user_id" not in client.session
+    for spelling in CASE_VARIANTS:
+        assert sign_in(client, spelling, WRONG).status_code == 429
+    assert sign_in(client, "mentor").status_code == 429
+    assert LoginThrottle.objects.get().username_key == "mentor"
+    # The audit names the account each look-alike would have signed in as.
+    locked = AuditEvent.objects.filter(action="auth.login.locked").order_by("pk")
+    assert list(locked.values_list("actor__username", flat=True)) == (
+        ["mentor"] * 2 * len(LOOK_ALIKES) + [None] * len(CASE_VARIANTS) + ["mentor"]
+    )
+
+
+def test_auth_10_failures_under_different_spellings_add_up(client, mentor, clock):
+    """Issue 11 finding 2 (AUTH-10): the count is one per account, whatever
+    look-alike or case each failure was typed in."""
+    for spelling in ["mentor", *LOOK_ALIKES]:
+        assert sign_in(client, spelling, WRONG).status_code == 200
+    assert sign_in(client, CASE_VARIANTS[0], WRONG).status_code == 429
+    assert sign_in(client, "mentor").status_code == 429
+    failed = AuditEvent.objects.filter(action="auth.login.failed").order_by("pk")
+    assert list(failed.values_list("actor__username", flat=True)) == [
+        *["mentor"] * 4,
+        None,  # "ＭENTOR" is not the account's name, only its lock
+    ]
+
+
+def test_auth_10_a_look_alike_success_clears_the_count_of_the_account(
+    client, mentor, clock
+):
+    """Issue 11 finding 2 (AUTH-10): success under any spelling forgets the
+    account's failures (one key), and only then."""
+    for _ in range(4):
+        sign_in(client, "mentor", WRONG)
+    assert sign_in(client, LOOK_ALIKES[0]).status_code == 302
+    assert not LoginThrottle.objects.exists()
+
+
+def test_auth_10_an_attempt_the_database_cannot_count_is_refused_not_a_500(
+    client, mentor, clock, monkeypatch
+):
+    """Issue 11 finding 2 (AUTH-10): on SQLite a busy database ("database is
+    locked") gave 500s and uncounted attempts; now the attempt is refused with
+    503 and Retry-After, and its password is not checked."""
+
+    def busy(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(LoginThrottle.objects, "bulk_create", busy)
+    checked = []
+    monkeypatch.setattr(User, "check_password", lambda *a: checked.append(a))
+    response = sign_in(client, "mentor")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert "Signing in is busy" in response.text
+    assert checked == []
+    assert "_auth_user_id" not in client.session

@@ -63,6 +63,7 @@ def start_worker(broker: str, smtp_port: int, queue: str) -> subprocess.Popen:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.base",
         "DJANGO_SECRET_KEY": "worker-test-secret-" + uuid.uuid4().hex,
+        "PEERLOG_EXPORT_KEY": "worker-test-export-" + uuid.uuid4().hex,
         "DJANGO_DEBUG": "0",
         "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": broker,
