@@ -118,8 +118,18 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def audit_export(request: HttpRequest) -> StreamingHttpResponse:
-    _form, filters, events = _filtered(request)
+def audit_export(request: HttpRequest) -> HttpResponse:
+    form, filters, events = _filtered(request)
+    if form.errors:
+        # The page shows a filter it cannot read and lists everything; a file
+        # must not silently hold more than was asked for.
+        page = Paginator(events.none(), settings.PEERLOG_PAGE_SIZE).get_page(1)
+        return render(
+            request,
+            "logs_app/audit_list.html",
+            {"form": form, "page": page, "rows": [], "query": ""},
+            status=400,
+        )
     audit_record(
         request=request,
         action="audit.export",

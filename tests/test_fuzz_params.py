@@ -367,6 +367,20 @@ def test_reported_parameters_give_no_500(cast, who, url, query):
     _not_500(client(who).get(reverse(url), query), query)
 
 
+@pytest.mark.parametrize(
+    "query", [{"date_to": "9999-12-31"}, {"date_from": "٢٠٢٦-١١-١٩"}, {"actor": "\x00"}]
+)
+def test_audit_export_with_a_filter_it_cannot_read_is_a_400(cast, query):
+    """Issue 11 finding 9: /audit/export.csv?date_to=9999-12-31 overflowed; a
+    filter the export cannot read is a 400 with the error, never a file of
+    every event."""
+    client, _pk = cast
+    response = client("admin").get(reverse("audit_export"), query)
+    assert response.status_code == 400
+    assert not getattr(response, "streaming", False)
+    assert response.context["form"].errors
+
+
 def test_autosave_version_with_a_unicode_digit_is_ignored(cast, log):
     """Issue 11 finding 9: the autosave's `version` "³" is not a version."""
     client, _pk = cast
