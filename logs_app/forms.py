@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from logs_app.models import InteractionLog, RoleFunction, Technique, Topic
+from logs_app.params import BoundedChoices
 from logs_app.timeutils import iso_week_label, local_instant, mentor_tz, parse_iso_week
 from logs_app.widgets import FastSelect
 from mentors.models import Assignment, Mentor
@@ -44,7 +45,7 @@ class ParticipantChoiceField(forms.ModelChoiceField):
         return obj.study_id
 
 
-class OptionCheckboxes(forms.ModelMultipleChoiceField):
+class OptionCheckboxes(BoundedChoices):
     widget = forms.CheckboxSelectMultiple
 
     def label_from_instance(self, obj) -> str:

@@ -4,6 +4,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from logs_app.timeutils import check_param_date
+
 
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(label=_("Who (username)"), max_length=150, required=False)
@@ -14,8 +16,12 @@ class AuditFilterForm(forms.Form):
         help_text=_('A full action, or its start: "log." finds every log action.'),
     )
     outcome = forms.CharField(label=_("Outcome"), max_length=20, required=False)
-    date_from = forms.DateField(label=_("From (UTC date)"), required=False)
-    date_to = forms.DateField(label=_("To (UTC date)"), required=False)
+    date_from = forms.DateField(
+        label=_("From (UTC date)"), required=False, validators=[check_param_date]
+    )
+    date_to = forms.DateField(
+        label=_("To (UTC date)"), required=False, validators=[check_param_date]
+    )
     object_type = forms.CharField(label=_("Object type"), max_length=40, required=False)
     object_id = forms.CharField(label=_("Object ID"), max_length=40, required=False)
 

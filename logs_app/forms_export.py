@@ -10,30 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from logs_app.exports import EXPORTABLE_STATUSES, ExportFilters, export_sites
 from logs_app.models import InteractionLog
 from logs_app.models_export import ExportJob, ExportLevel
+from logs_app.params import BoundedChoices
+from logs_app.timeutils import check_param_date
 from logs_app.widgets import FastSelectMultiple
 from mentors.models import Mentor
 from participants.models import Cohort
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-MAX_PK = 2**63 - 1
-
-
-class BoundedChoices(forms.ModelMultipleChoiceField):
-    """Refuses ids no database column can hold before querying with them (a
-    huge number would otherwise overflow inside the database driver: a 500)."""
-
-    def _check_values(self, value):
-        for pk in value:
-            text = str(pk)
-            if not text.isdigit() or int(text) > MAX_PK:
-                raise forms.ValidationError(
-                    self.error_messages["invalid_pk_value"],
-                    code="invalid_pk_value",
-                    params={"pk": pk},
-                )
-        return super()._check_values(value)
 
 
 class _MentorLabels(forms.models.ModelChoiceIterator):
@@ -59,8 +42,12 @@ class CohortChoices(BoundedChoices):
 
 
 class ExportForm(forms.Form):
-    since = forms.DateField(label=_("From"), required=False, widget=DATE)
-    until = forms.DateField(label=_("To"), required=False, widget=DATE)
+    since = forms.DateField(
+        label=_("From"), required=False, widget=DATE, validators=[check_param_date]
+    )
+    until = forms.DateField(
+        label=_("To"), required=False, widget=DATE, validators=[check_param_date]
+    )
     sites = BoundedChoices(
         label=_("Sites"),
         queryset=None,

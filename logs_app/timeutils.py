@@ -1,9 +1,12 @@
 """Dates and ISO weeks in a site's time zone."""
 
 import datetime as dt
+import re
 import zoneinfo
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mentors.models import Mentor
 
@@ -25,14 +28,42 @@ def iso_week_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
     return monday, monday + dt.timedelta(days=6)
 
 
+# The years a week or a date typed into a page may name. Any program's weeks lie
+# inside; the pages' arithmetic around a value (the next week's link, the day
+# after an end date, a dozen weeks back) stays far inside what `datetime.date`
+# can hold (years 1 to 9999), so a typed "9999-W52" or "9999-12-31" cannot
+# overflow it (issue 11, finding 9).
+PARAM_YEARS = range(2000, 2101)
+# ASCII digits only: `int()` also reads "٢٠٢٦" and " +2_026", `str.isdigit()`
+# also passes "²⁰²⁶".
+_ISO_WEEK = re.compile(r"([0-9]{4})-[Ww]([0-9]{2})", re.ASCII)
+
+
 def parse_iso_week(value: str) -> tuple[dt.date, dt.date] | None:
-    """'2026-W47' → (Monday, Sunday); None when it is not a valid ISO week."""
+    """'2026-W47' → (Monday, Sunday); None when it is not a valid ISO week of
+    PARAM_YEARS (week 53 only in the years that have one). The one parser for
+    weeks from pages, forms and commands."""
+    match = _ISO_WEEK.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None or int(match[1]) not in PARAM_YEARS:
+        return None
     try:
-        year_text, week_text = value.upper().split("-W")
-        monday = dt.date.fromisocalendar(int(year_text), int(week_text), 1)
-    except (ValueError, TypeError):
+        monday = dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    except ValueError:  # week 0, or 53 in a year of 52
         return None
     return monday, monday + dt.timedelta(days=6)
+
+
+def check_param_date(day: dt.date) -> None:
+    """A form validator for dates typed into filters: inside PARAM_YEARS."""
+    if day.year not in PARAM_YEARS:
+        raise ValidationError(
+            _("Enter a date from %(first)s to %(last)s."),
+            code="date_range",
+            params={
+                "first": dt.date(PARAM_YEARS[0], 1, 1).isoformat(),
+                "last": dt.date(PARAM_YEARS[-1], 12, 31).isoformat(),
+            },
+        )
 
 
 def iso_week_label(day: dt.date) -> str:

@@ -16,6 +16,7 @@ from logs_app import selectors
 from logs_app.forms import CommentForm, InteractionLogForm, LogFilterForm
 from logs_app.models import InteractionLog
 from logs_app.paging import DeferredJoinPaginator
+from logs_app.params import parse_int
 from logs_app.permissions import (
     can_read_reflections,
     can_void,
@@ -138,8 +139,10 @@ def log_create(request: HttpRequest) -> HttpResponse:
         "contact_date": local_today(mentor_tz(mentor)),
         "outcome": InteractionLog.Outcome.MET,
     }
-    if request.GET.get("participant", "").isdigit():
-        initial["participant"] = int(request.GET["participant"])
+    # A link's ?participant=; the form shows only the mentor's own participants.
+    participant = parse_int(request.GET.get("participant"))
+    if participant is not None:
+        initial["participant"] = participant
     form = InteractionLogForm(mentor=mentor, initial=initial)
     return _render_form(request, form, log=None)
 
@@ -192,7 +195,7 @@ def log_autosave(request: HttpRequest, pk: int | None = None) -> JsonResponse:
         }
         # The version the form was opened at; one the log never had means "now".
         opened_at = request.POST.get("version", "")
-        base = int(opened_at) if opened_at.isdigit() else 0
+        base = parse_int(opened_at) or 0
         saved = log_autosave_filed(
             actor=request.user,
             log=log,

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from logs_app import charts
+from logs_app.params import parse_int
 from logs_app.selectors_dashboard import (
     MentorRoleMix,
     RoleMix,
@@ -28,8 +29,6 @@ from logs_app.timeutils import iso_week_bounds, iso_week_label, parse_iso_week
 
 DEFAULT_GAP_DAYS = 14
 GAP_DAYS_RANGE = range(1, 366)
-# Weeks outside these years are typing mistakes, not program weeks.
-WEEK_YEARS = range(2000, 2101)
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,7 @@ def _chosen_week(request: HttpRequest, today: dt.date) -> ChosenWeek:
     current_start, _sunday = iso_week_bounds(today)
     value = request.GET.get("week", "").strip()
     week = parse_iso_week(value) if value else None
-    if week is None or week[0].year not in WEEK_YEARS:
+    if week is None:
         if value:
             messages.warning(
                 request,
@@ -82,8 +81,9 @@ def _gap_days(request: HttpRequest) -> int:
     value = request.GET.get("days", "").strip()
     if not value:
         return DEFAULT_GAP_DAYS
-    if value.isdigit() and int(value) in GAP_DAYS_RANGE:
-        return int(value)
+    days = parse_int(value, low=GAP_DAYS_RANGE[0], high=GAP_DAYS_RANGE[-1])
+    if days is not None:
+        return days
     messages.warning(
         request,
         _(

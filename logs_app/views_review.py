@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from logs_app import selectors, services
 from logs_app.forms import CommentForm, ReviewForm, VoidForm, WeekField
 from logs_app.models import InteractionLog
+from logs_app.params import parse_int
 from logs_app.permissions import (
     get_log_for_review,
     get_log_for_thread,
@@ -52,9 +53,9 @@ def review_bulk(request: HttpRequest) -> HttpResponse:
     require_supervisor(request.user)
     versions = {}
     for value in request.POST.getlist("log"):
-        version = request.POST.get(f"v{value}", "")
-        if value.isdigit() and version.isdigit():
-            versions[int(value)] = int(version)
+        pk, version = parse_int(value), parse_int(request.POST.get(f"v{value}"))
+        if pk is not None and version is not None:
+            versions[pk] = version
     if not versions:
         messages.warning(request, _("Tick the logs you have read first."))
         return redirect("review_queue")
