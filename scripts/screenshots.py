@@ -64,6 +64,8 @@ def main() -> None:
         desk.locator("table a").first.click()
         desk.wait_for_load_state("networkidle")
         desk.screenshot(path=OUT / "review-page-desktop.png", full_page=True)
+        desk.goto(desk.url.replace("/review/", "/void/"))
+        desk.screenshot(path=OUT / "void-desktop.png")
         desk.goto(f"{BASE}/review/agenda/")
         desk.screenshot(path=OUT / "agenda-desktop.png", full_page=True)
         # The mentor sees the feedback and the participant's progress.
@@ -76,6 +78,10 @@ def main() -> None:
         phone.locator("#people-h ~ ul a").first.click()
         phone.wait_for_load_state("networkidle")
         phone.screenshot(path=OUT / "participant-phone.png", full_page=True)
+        admin = browser.new_page(viewport={"width": 1280, "height": 900})
+        sign_in(admin, "admin")
+        admin.goto(f"{BASE}/audit/")
+        admin.screenshot(path=OUT / "audit-desktop.png")
         browser.close()
     print(f"screenshots written to {OUT}")
 
