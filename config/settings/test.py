@@ -15,6 +15,11 @@ os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 
 from .base import *  # noqa: E402,F403
 
+# The suite runs with DEBUG off, where commands refuse to key pseudonyms on
+# anything but a real export key (EXP-4). A setting, not an environment
+# variable, so processes the tests start get only what they are given.
+PEERLOG_EXPORT_KEY = PEERLOG_EXPORT_KEY or "test-only-export-key-0123456789abcdef"  # noqa: F405
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Two-step sign-in is off for the suite's fixed cast, which signs in with a
 # password only; tests/accounts turns it on with the `settings` fixture, and

@@ -403,6 +403,28 @@ def test_command_refuses_and_audits(args, data, staff, tmp_path, other_site):  #
     assert AuditEvent.objects.filter(action="export.denied").count() == 1
 
 
+def test_command_refuses_without_a_real_export_key_in_production(
+    data,  # noqa: F811
+    staff,
+    tmp_path,
+    settings,  # noqa: F811
+):
+    """Issue 11, finding 10 (EXP-4), left open by the web-side fix: without
+    DEBUG the command keyed pseudonyms on the secret key when PEERLOG_EXPORT_KEY
+    was missing, so its files matched no file from the web app."""
+    grant(staff, ExportLevel.CODED)
+    settings.DEBUG = False
+    settings.SECRET_KEY = "s3cret-" + "k3y-material-" * 5
+    settings.PEERLOG_EXPORT_KEY = ""
+    out = tmp_path / "x.csv"
+    with pytest.raises(CommandError, match="PEERLOG_EXPORT_KEY"):
+        call_command("export_logs", "--as", "staff", "--out", str(out))
+    assert not out.exists() and not ExportJob.objects.exists()
+    settings.PEERLOG_EXPORT_KEY = "export-" + "k3y-material-" * 5
+    call_command("export_logs", "--as", "staff", "--out", str(out))
+    assert out.exists()
+
+
 def test_a_failing_export_is_recorded_and_leaves_no_file(data, staff, monkeypatch):  # noqa: F811
     grant(staff, ExportLevel.CODED)
     job = _queue(staff)

@@ -12,9 +12,11 @@ name next to FILE and renamed when complete."""
 import datetime as dt
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from config.env import EXPORT_KEY_MIN_LENGTH, secret_problem
 from logs_app import export_jobs
 from logs_app.exports import ExportFilters
 from logs_app.models_export import ExportJob, ExportLevel
@@ -48,6 +50,17 @@ class Command(BaseCommand):
         parser.add_argument("--include-voided", action="store_true")
 
     def handle(self, *args, **options) -> None:
+        # Pseudonyms are keyed on PEERLOG_EXPORT_KEY (EXP-4): a file written with
+        # the development fallback would carry pseudonyms the web app's files
+        # never match, so production refuses like the web app and the worker.
+        if not settings.DEBUG and (
+            problem := secret_problem(
+                settings.PEERLOG_EXPORT_KEY,
+                name="PEERLOG_EXPORT_KEY",
+                min_length=EXPORT_KEY_MIN_LENGTH,
+            )
+        ):
+            raise CommandError(problem)
         user = (
             get_user_model()
             .objects.filter(username=options["username"], is_active=True)
