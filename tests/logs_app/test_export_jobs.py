@@ -407,7 +407,7 @@ def test_command_refuses_without_a_real_export_key_in_production(
     data,  # noqa: F811
     staff,
     tmp_path,
-    settings,  # noqa: F811
+    settings,
 ):
     """Issue 11, finding 10 (EXP-4), left open by the web-side fix: without
     DEBUG the command keyed pseudonyms on the secret key when PEERLOG_EXPORT_KEY
