@@ -31,9 +31,8 @@ def pinned_clock():
     finding 1: the suite failed every Friday evening in New York because one test
     read the real clock). The clock ticks from there, so timeouts and polling
     still work; a test that needs another instant travels itself
-    (`time_machine.travel`, the `clock` fixture). A real Celery worker runs on
-    the machine's clock; the rows it works on are due in its past, so it sends
-    them as a worker would."""
+    (`time_machine.travel`, the `clock` fixture). tests/integration, which drives
+    a real Celery worker on the machine's clock, overrides this fixture."""
     with time_machine.travel(NOW, tick=True) as traveller:
         yield traveller
 

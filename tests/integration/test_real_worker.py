@@ -14,11 +14,13 @@ import uuid
 from contextlib import contextmanager
 from email import message_from_bytes
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from config.celery import app as celery_app
 from logs_app.models import Notification
@@ -156,7 +158,9 @@ def file_safety_concern(site) -> None:
         mentor=mentor,
         values={
             "participant": participant,
-            "contact_date": dt.date(2026, 11, 18),
+            # Yesterday at the site, on the real clock these tests run on.
+            "contact_date": timezone.localdate(timezone=ZoneInfo(site.time_zone))
+            - dt.timedelta(days=1),
             "start_time": dt.time(10, 0),
             "duration_minutes": 30,
             "mode": "phone",
