@@ -324,6 +324,30 @@ def _sqlite_statements(cursor, tables: set[str]) -> list[str]:
     return statements
 
 
+def history_admin_role_ensure(
+    using: str = "default", role: str = HISTORY_ADMIN_ROLE
+) -> None:
+    """Create HISTORY_ADMIN_ROLE (NOLOGIN, no privileges of its own) when it is
+    missing and the migrating role may create roles, so `seed_demo --reset`
+    works on a stack whose role is a superuser (docker-compose.yml). A role with
+    only CREATEROLE does not become a member by creating it (PostgreSQL 15);
+    where the migrating role may not create roles, a DBA creates it (README)."""
+    from django.db import connections
+
+    conn = connections[using]
+    if conn.vendor != "postgresql":
+        return
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT to_regrole(%s) IS NULL AND (rolsuper OR rolcreaterole)"
+            " FROM pg_roles WHERE rolname = current_user",
+            [role],
+        )
+        row = cursor.fetchone()
+        if row and row[0]:
+            cursor.execute(f"CREATE ROLE {role} NOLOGIN")
+
+
 def triggers_install(using: str = "default") -> None:
     """(Re)create the history and append-only triggers. Idempotent."""
     from django.db import connections

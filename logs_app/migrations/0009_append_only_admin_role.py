@@ -7,8 +7,9 @@ def install_triggers(apps, schema_editor):
     # transaction setting alone, which any role can set, no longer does.
     # CREATE OR REPLACE of the trigger function (logs_app.audit); nothing to
     # undo: the earlier function is the hole this closes.
-    from logs_app.audit import triggers_install
+    from logs_app.audit import history_admin_role_ensure, triggers_install
 
+    history_admin_role_ensure(schema_editor.connection.alias)
     triggers_install(schema_editor.connection.alias)
 
 

@@ -23,6 +23,7 @@ from logs_app.audit import (
     HistoryPurgeRefused,
     app_role_grants_sql,
     csv_safe,
+    history_admin_role_ensure,
     history_purge_allowed,
 )
 from logs_app.models import AuditEvent, DataChange, InteractionLog, LogRevision
@@ -449,6 +450,19 @@ def test_aud_6_a_member_of_the_history_admin_role_may_purge(app_role, log, mento
         deleted, _ = AuditEvent.objects.filter(action="seed").delete()
     assert deleted == 1
     _refused("DELETE FROM logs_app_datachange")  # shut again after the block
+
+
+@postgres_only
+def test_aud_6_migrate_never_makes_a_role_that_cannot_create_roles_a_member(db):
+    """`migrate` creates the history admin role only where the migrating role
+    may create roles (a superuser, as in docker-compose.yml, is then a member of
+    it anyway); the test role has no CREATEROLE, so nothing is created and
+    nothing fails, and it gains no membership it did not have."""
+    probe = "peerlog_probe_history_admin"
+    history_admin_role_ensure(role=probe)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regrole(%s) IS NULL", [probe])
+        assert cursor.fetchone()[0] is True
 
 
 @postgres_only
