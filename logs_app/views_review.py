@@ -1,7 +1,7 @@
 """Supervisor review and the feedback thread around each log."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -189,7 +189,10 @@ def log_comment_add(request: HttpRequest, pk: int) -> HttpResponse:
         )
         review.is_valid()
         for name, errors in form.errors.items():
-            review.add_error("comment" if name == "body" else None, errors)
+            field = "comment" if name == "body" else None
+            shown = review.errors.get(field or NON_FIELD_ERRORS, [])
+            if new := [error for error in errors if error not in shown]:
+                review.add_error(field, new)
         return _review_page(request, log, review, status=400)
     context = log_page_context(request, log, comment_form=form)
     if target == "log_review":

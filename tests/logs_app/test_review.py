@@ -468,6 +468,17 @@ def test_failure_after_the_review_write_rolls_back_review_and_audit(
     assert not AuditEvent.objects.filter(
         action__in=["log.review", "log.return"]
     ).exists()
+    # The same call without the failure writes the review and its audit row
+    # together (on the old code the service wrote no audit row at all).
+    monkeypatch.undo()
+    log_review(
+        actor=supervisor,
+        log=log,
+        expected_version=1,
+        approve=False,
+        comment="Please add the length.",
+    )
+    assert AuditEvent.objects.filter(action="log.return", object_id=log.pk).count() == 1
 
 
 # --- one box on the review page (issue 11, finding 6)
@@ -597,7 +608,8 @@ def test_a_thread_post_refused_on_a_waiting_log_keeps_the_text_in_the_one_box(
     assert response.status_code == 400
     form = response.context["form"]
     assert form["comment"].value() == "x" * 5001
-    assert form.errors["comment"]
+    # One message for one problem, though both forms check the length.
+    assert len(form.errors["comment"]) == 1
     assert response.context["comment_form"] is None
 
 
