@@ -53,10 +53,6 @@ class LoginGate(enum.Enum):
     LOCKED = "locked"  # refused: the limit is reached, the password is not checked
     BUSY = "busy"  # refused: the database could not count it (SQLite busy)
 
-    @property
-    def allowed(self) -> bool:
-        return self in (LoginGate.ALLOWED, LoginGate.LAST)
-
 
 def login_attempt_claim(
     *, username: str, ip: str | None, now: dt.datetime
