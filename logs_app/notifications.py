@@ -6,22 +6,24 @@
 - A Notification row is claimed with a conditional UPDATE before sending and its
   outcome recorded on it. Transient SMTP errors retry with backoff; permanent
   ones mark it failed (shown in the admin). A row handed to a worker, or being
-  sent, is leased to it (`lease_for`: 30 s for safety alerts, renewed just
-  before the SMTP send); a row whose lease ran out (its worker died) is handed
+  sent, is leased to it (`lease_for`: 30 s for safety alerts, renewed all
+  through the SMTP send); a row whose lease ran out (its worker died) is handed
   out again by the next dispatcher pass: at most one duplicate (JOB-5).
 - Mail never carries narrative or participant details (DP-5): figures and links."""
 
+import contextlib
 import datetime as dt
 import logging
 import smtplib
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
@@ -52,8 +54,10 @@ def lease_for(kind: str) -> dt.timedelta:
     """How long a row handed to a worker, or being sent, stays that worker's.
     While it lasts no one else takes the row; after it the next dispatcher pass
     hands it out again, so a worker that dies costs at most one duplicate.
-    Safety alerts promise "within a minute": their lease is short, above the
-    SMTP timeout, and renewed just before the SMTP send (settings check it)."""
+    Safety alerts promise "within a minute": their lease is short (settings
+    check it against the beat period). A worker renews it just before the SMTP
+    send and keeps renewing it while the send lasts (`_lease_kept`), so a slow
+    but live server never lets a second worker send the row too."""
     if kind == Notification.Kind.SAFETY_ALERT:
         return dt.timedelta(seconds=settings.PEERLOG_ALERT_LEASE_SECONDS)
     return LEASE
@@ -305,9 +309,10 @@ class NothingToSay(Exception):
 
 
 def notification_send(pk: int, now: dt.datetime | None = None) -> str:
-    """Claim the row for its kind's lease, render it, renew the lease, send it,
-    record the outcome (`sent_at`: when the SMTP send returned). Returns the
-    final status. Safe to call for a row that is already sent: it does nothing.
+    """Claim the row for its kind's lease, render it, renew the lease, send it
+    (renewing the lease while the send lasts), record the outcome (`sent_at`:
+    when the SMTP send returned). Returns the final status. Safe to call for a
+    row that is already sent: it does nothing.
     `now` pins the clock at the claim (tests); it moves on with real time."""
     kind = Notification.objects.filter(pk=pk).values_list("kind", flat=True).first()
     now = now or timezone.now()
@@ -337,14 +342,15 @@ def notification_send(pk: int, now: dt.datetime | None = None) -> str:
         headers=_headers(notification),
     )
     message.attach_alternative(rendered.html, "text/html")
-    # Heartbeat: the whole lease for the SMTP conversation, whatever rendering
-    # took. A worker that lost its lease meanwhile leaves the row to the next.
+    # The whole lease again, whatever rendering took (`_lease_kept` renews it
+    # from here on). A worker that lost its lease meanwhile leaves the row.
     if not _ours(notification).update(
         next_attempt_at=clock() + lease_for(notification.kind)
     ):
         return Notification.objects.get(pk=pk).status
     try:
-        message.send()
+        with _lease_kept(notification, clock):
+            message.send()
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
         return _failed(notification, exc, now, permanent=not _is_transient(exc))
     except smtplib.SMTPResponseException as exc:
@@ -352,6 +358,42 @@ def notification_send(pk: int, now: dt.datetime | None = None) -> str:
     except (TimeoutError, smtplib.SMTPException, OSError) as exc:
         return _failed(notification, exc, now, permanent=False)
     return _finish(notification, Notification.Status.SENT, clock())
+
+
+@contextlib.contextmanager
+def _lease_kept(
+    notification: Notification, clock: Callable[[], dt.datetime]
+) -> Iterator[None]:
+    """Renew the row's lease every third of it while the block (the SMTP send)
+    runs. EMAIL_TIMEOUT bounds each socket operation, not the conversation: a
+    slow but live server can take longer than the lease, and the dispatcher
+    would then hand the row to a second worker while this one still sends.
+    Renewal goes through `_ours`, so it stops once the claim is someone
+    else's; a database error is logged and ends the renewal, never the send."""
+    lease = lease_for(notification.kind)
+    stop = threading.Event()
+
+    def renew() -> None:
+        try:
+            while not stop.wait(lease.total_seconds() / 3):
+                if not _ours(notification).update(next_attempt_at=clock() + lease):
+                    return  # the claim is no longer ours
+        except Exception:
+            logger.exception(
+                "Lease renewal of notification %s stopped", notification.pk
+            )
+        finally:
+            connection.close()  # this thread's own connection
+
+    heartbeat = threading.Thread(
+        target=renew, name=f"lease-{notification.pk}", daemon=True
+    )
+    heartbeat.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        heartbeat.join()
 
 
 def _ours(notification: Notification):

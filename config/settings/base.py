@@ -217,7 +217,8 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 # Seconds each SMTP step may take. A safety alert being sent is leased to its
-# worker for PEERLOG_ALERT_LEASE_SECONDS (renewed just before the SMTP send); if
+# worker for PEERLOG_ALERT_LEASE_SECONDS, renewed every third of it while the
+# SMTP send lasts (a slow server can take longer than EMAIL_TIMEOUT in all); if
 # the worker dies, the next dispatcher pass after the lease sends it again. So
 # "within a minute" needs: SMTP timeout < lease, lease + dispatch period < 60 s.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)

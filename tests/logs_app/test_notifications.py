@@ -718,3 +718,58 @@ def test_two_concurrent_dispatchers_count_each_row_once(
     assert "written: 2," in outputs["first"]
     assert "written: 0," in outputs["second"]
     assert Notification.objects.filter(kind="reminder").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_smtp_send_keeps_the_alert_leased(supervisor, emails, settings):
+    """Issue 11 finding 16 (JOB-5): the alert lease was renewed once, just
+    before the SMTP send; EMAIL_TIMEOUT bounds each socket step, not the whole
+    conversation, so a slow but live server outlasted the lease and the next
+    dispatcher pass handed the row to a second worker: a duplicate with no
+    worker dead. The lease is now renewed while the send lasts."""
+    from django.core.mail.backends.locmem import EmailBackend
+
+    settings.PEERLOG_ALERT_LEASE_SECONDS = 1.5  # read by lease_for at call time
+    row = alert_row(supervisor)
+    original, sends, passes = EmailBackend.send_messages, [], []
+
+    def slow_send(self, messages):
+        sends.append(messages)
+        if len(sends) == 1:  # the first worker's send; a second one is quick
+            time.sleep(2.5)  # real time: longer than the whole lease
+            passes.append(dispatch_once())  # eager: a hand-off sends right here
+        return original(self, messages)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(EmailBackend, "send_messages", slow_send)
+        assert notifications.notification_send(row.pk) == "sent"
+    assert len(mail.outbox) == 1
+    assert passes[0]["handed"] == 0  # the pass during the send left it alone
+    row.refresh_from_db()
+    assert row.status == "sent" and row.attempts == 1
+
+
+def heartbeats() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("lease-")]
+
+
+@pytest.mark.parametrize("ends", ["returns", "raises"])
+def test_the_lease_heartbeat_ends_with_the_send(supervisor, emails, smtp_send, ends):
+    """Issue 11 finding 16: the thread that renews the lease during the send
+    is gone once the send returns, and once it raises."""
+    during = []
+
+    def send() -> None:
+        during.append(heartbeats())
+        if ends == "raises":
+            kill_the_worker()
+
+    smtp_send(send)
+    row = alert_row(supervisor)
+    if ends == "raises":
+        with pytest.raises(WorkerKilled):
+            notifications.notification_send(row.pk)
+    else:
+        assert notifications.notification_send(row.pk) == "sent"
+    assert [thread.name for thread in during[0]] == [f"lease-{row.pk}"]
+    assert heartbeats() == []
