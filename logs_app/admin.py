@@ -101,9 +101,9 @@ from django import forms  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.translation import gettext_lazy as _  # noqa: E402
 
+from core.roles import Role, user_roles  # noqa: E402
 from logs_app.models_export import ExportJob, ExportLevel, ExportRight  # noqa: E402
 from logs_app.services import audit_record  # noqa: E402
-from participants.roles import Role, user_roles  # noqa: E402
 
 
 class ExportRightForm(forms.ModelForm):

@@ -36,8 +36,9 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.http import HttpRequest
 
+from core.formulas import neutralise
+from core.roles import Role, user_roles
 from logs_app.models import AuditEvent
-from participants.roles import Role, user_roles
 
 # --- request context ---------------------------------------------------------------
 _current_request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar(
@@ -421,7 +422,6 @@ def audit_event_list(
 
 
 # --- CSV
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
 CSV_COLUMNS = (
     "at_utc",
     "actor",
@@ -440,12 +440,9 @@ CSV_COLUMNS = (
 
 
 def csv_safe(value: Any) -> str:
-    """A cell a spreadsheet will not run: text starting with = + - @, tab, CR or
-    NUL gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
+    """A cell a spreadsheet will not run (AUD-4): the text of `value` (None is
+    empty) through the one neutraliser, `core.formulas.neutralise`."""
+    return neutralise("" if value is None else str(value))
 
 
 def audit_csv_rows(events) -> Iterator[str]:

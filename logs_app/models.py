@@ -5,9 +5,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.roles import Role, user_roles
 from mentors.models import Mentor
 from participants.models import Participant, Site
-from participants.roles import Role, user_roles
 
 
 class OptionQuerySet(models.QuerySet):
@@ -261,7 +261,7 @@ class InteractionLog(models.Model):
         ]
         indexes = [
             # The log lists' order, per mentor, covering their filters: the page's
-            # keys and the count are index-only scans (logs_app.paging).
+            # keys and the count are index-only scans (core.paging).
             models.Index(
                 fields=["mentor", "-contact_date", "-start_time", "-id"],
                 include=["status", "is_voided", "participant"],

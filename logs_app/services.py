@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
+from core.roles import Role, user_roles
+from core.timeutils import local_instant
 from logs_app.audit import db_actor_set
 from logs_app.jobs import run_after_commit_if_eager
 from logs_app.models import (
@@ -25,9 +27,7 @@ from logs_app.models import (
     Notification,
 )
 from logs_app.notifications import safety_alert_write
-from logs_app.timeutils import local_instant
 from mentors.models import Assignment, Mentor
-from participants.roles import Role, user_roles
 
 # Fields copied from a validated form onto the log, and tracked in history.
 SCALAR_FIELDS = (

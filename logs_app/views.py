@@ -12,11 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.paging import DeferredJoinPaginator
+from core.params import parse_int
+from core.roles import Role, user_roles
+from core.timeutils import local_today
 from logs_app import selectors
 from logs_app.forms import CommentForm, InteractionLogForm, LogFilterForm
 from logs_app.models import InteractionLog
-from logs_app.paging import DeferredJoinPaginator
-from logs_app.params import parse_int
 from logs_app.permissions import (
     can_read_reflections,
     can_void,
@@ -34,9 +36,7 @@ from logs_app.services import (
     snapshot_diff,
     values_snapshot,
 )
-from logs_app.timeutils import local_today, mentor_tz
-from mentors.models import Mentor
-from participants.roles import Role, user_roles
+from mentors.models import Mentor, mentor_tz
 
 # Narrative and reflections never reach error reports (AUD-5).
 PRIVATE_FIELDS = (

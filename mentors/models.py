@@ -1,10 +1,12 @@
+import zoneinfo
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.roles import Role, user_roles
 from participants.models import Participant, Site
-from participants.roles import Role, user_roles
 
 
 class MentorQuerySet(models.QuerySet):
@@ -123,3 +125,10 @@ class Assignment(models.Model):
         return self.start_date <= day and (
             self.end_date is None or day <= self.end_date
         )
+
+
+def mentor_tz(mentor: Mentor) -> zoneinfo.ZoneInfo:
+    """The mentor's home time zone: their first site's (by id); UTC without one.
+    Expects `sites` to be prefetched when called in a loop."""
+    sites = sorted(mentor.sites.all(), key=lambda site: site.pk)
+    return sites[0].tzinfo if sites else zoneinfo.ZoneInfo("UTC")

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from participants.roles import Role, user_roles
+from core.roles import Role, user_roles
 
 
 def validate_time_zone(value: str) -> None:

@@ -17,8 +17,8 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from core.roles import Role
 from logs_app.models import AuditEvent, InteractionLog, LogAutosave, LogRevision
-from participants.roles import Role
 from tests.factories import (
     AssignmentFactory,
     InteractionLogFactory,

@@ -335,7 +335,7 @@ def test_history_shows_own_exports_to_staff_and_all_to_admins(
 
 @pytest.fixture
 def other_staff(db, other_site):
-    from participants.roles import Role
+    from core.roles import Role
     from tests.factories import SiteAccessFactory, UserFactory
 
     user = UserFactory(username="other_staff", roles=[Role.RESEARCH])
