@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.services import audit_record
 from core.paging import DeferredJoinPaginator
 from core.params import parse_int
 from core.roles import Role, user_roles
@@ -29,7 +30,6 @@ from logs_app.permissions import (
 from logs_app.services import (
     M2M_FIELDS,
     LogConflict,
-    audit_record,
     log_autosave_filed,
     log_save,
     log_snapshot,

@@ -6,7 +6,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.roles import Role, user_roles
-from participants.models import Participant, Site
+from participants.models import Participant, Site, participant_site_id
 
 
 class MentorQuerySet(models.QuerySet):
@@ -76,6 +76,10 @@ class Mentor(models.Model):
     def __str__(self) -> str:
         return self.user.get_full_name() or self.user.get_username()
 
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        """(site id, mentor id) an audit row about this mentor concerns."""
+        return None, self.pk
+
 
 class AssignmentQuerySet(models.QuerySet):
     def visible_to(self, user) -> "AssignmentQuerySet":
@@ -120,6 +124,10 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mentor} → {self.participant}"
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        """(site id, mentor id) an audit row about this assignment concerns."""
+        return participant_site_id(self), self.mentor_id
 
     def covers(self, day) -> bool:
         return self.start_date <= day and (

@@ -17,17 +17,18 @@ from django.contrib.auth.models import Group
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from core.roles import Role
-from logs_app.audit import (
+from audit.models import AuditEvent, DataChange
+from audit.selectors import csv_safe
+from audit.triggers import (
     APPEND_ONLY_TABLES,
     HISTORY_ADMIN_ROLE,
     HistoryPurgeRefused,
     app_role_grants_sql,
-    csv_safe,
     history_admin_role_ensure,
     history_purge_allowed,
 )
-from logs_app.models import AuditEvent, DataChange, InteractionLog, LogRevision
+from core.roles import Role
+from logs_app.models import InteractionLog, LogRevision
 from logs_app.services import log_save, log_void
 from mentors.models import Assignment
 from participants.models import Participant, SiteAccess

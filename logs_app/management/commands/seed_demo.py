@@ -13,10 +13,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.triggers import history_purge_allowed
 from core.roles import Role
-from logs_app.audit import history_purge_allowed
 from logs_app.models import (
-    AuditEvent,
     InteractionLog,
     LogAutosave,
     LogComment,
