@@ -8,7 +8,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import LoginThrottle
 from accounts.services import user_deactivate, user_sessions_end
-from logs_app.services import audit_record
+from audit.services import audit_record
 
 admin.site.unregister(User)
 

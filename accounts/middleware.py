@@ -19,7 +19,7 @@ from accounts.sessions import (
     session_end_reason,
     session_touch,
 )
-from logs_app.services import audit_record
+from audit.services import audit_record
 
 
 class ClientIPMiddleware:

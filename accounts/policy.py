@@ -3,7 +3,7 @@
 from django.conf import settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from participants.roles import Role, user_roles
+from core.roles import Role, user_roles
 
 # Roles that see many people's records: two-step sign-in is not optional.
 REQUIRED_ROLES = frozenset({Role.SUPERVISOR, Role.RESEARCH, Role.ADMIN})

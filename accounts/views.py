@@ -32,7 +32,7 @@ from accounts.services import (
     two_factor_enable,
 )
 from accounts.sessions import SIGNED_OUT, is_background, session_remaining
-from logs_app.services import audit_record
+from audit.services import audit_record
 
 
 def _actor_for(typed: str) -> User | None:

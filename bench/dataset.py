@@ -83,7 +83,7 @@ def ensure(ctx, *, rebuild: bool = False) -> str:
 def build(ctx) -> None:
     from django.contrib.auth.hashers import make_password
 
-    from logs_app.audit import history_purge_allowed
+    from audit.triggers import history_purge_allowed
 
     shape = scale(ctx.n)
     params = {

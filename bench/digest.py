@@ -19,9 +19,9 @@ def run(ctx) -> list[tuple[str, float, str]]:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
+    from core.timeutils import iso_week_bounds, iso_week_label
     from logs_app.models import InteractionLog, Notification
     from logs_app.notifications import NothingToSay, render
-    from logs_app.timeutils import iso_week_bounds, iso_week_label
 
     latest = InteractionLog.objects.order_by("-contact_date").values_list(
         "contact_date", flat=True

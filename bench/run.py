@@ -30,7 +30,7 @@ results directory (default bench/results), for a run beside others (.ci/run).
 
 Building the data set starts by truncating the audit and history tables and a
 run ends by deleting its own audit rows: both need a member of the history
-admin role (logs_app.audit), which the harness's own cluster's superuser is;
+admin role (audit.triggers), which the harness's own cluster's superuser is;
 with DATABASE_URL, grant that role to the URL's role (README, Audit trail)."""
 
 from __future__ import annotations
@@ -195,12 +195,12 @@ def start_postgres(base: Path) -> str:
 
 def _ensure_history_admin_role(admin_url: str) -> None:
     """As a superuser (the harness's own cluster), create the history admin
-    role the append-only trigger asks for (logs_app.audit) if the cluster has
+    role the append-only trigger asks for (audit.triggers) if the cluster has
     none: a superuser is a member of every role that exists. Another role
     (DATABASE_URL) must have been made a member by an administrator."""
     import psycopg
 
-    from logs_app.audit import HISTORY_ADMIN_ROLE
+    from audit.triggers import HISTORY_ADMIN_ROLE
 
     with psycopg.connect(admin_url, autocommit=True) as conn:
         superuser, exists = conn.execute(
@@ -294,8 +294,8 @@ def rows_remove_since(connection, snapshot: dict[str, Any]) -> int:
     the order does not matter, except that deleting logs writes history rows:
     the history table goes last. The append-only tables accept the DELETE
     inside history_purge_allowed(), as the harness's role is a member of the
-    history admin role (a superuser in its own cluster; see logs_app.audit)."""
-    from logs_app.audit import HISTORY_TABLE, history_purge_allowed
+    history admin role (a superuser in its own cluster; see audit.triggers)."""
+    from audit.triggers import HISTORY_TABLE, history_purge_allowed
 
     removed = 0
     with history_purge_allowed(), connection.cursor() as cursor:

@@ -5,7 +5,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from participants.roles import Role, user_roles
+from core.roles import Role, user_roles
 
 
 class PeerlogAdminSite(admin.AdminSite):

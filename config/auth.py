@@ -4,7 +4,7 @@ ModelBackend gives them."""
 
 from django.contrib.auth.backends import BaseBackend
 
-from participants.roles import Role, user_roles
+from core.roles import Role, user_roles
 
 
 class AdminRoleBackend(BaseBackend):

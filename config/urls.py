@@ -7,5 +7,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("healthz", healthz, name="healthz"),
+    path("", include("audit.urls")),
     path("", include("logs_app.urls")),
 ]

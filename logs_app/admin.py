@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
+from core.admin import ReadOnlyAdmin
 from logs_app.models import (
-    AuditEvent,
     InteractionLog,
     LogRevision,
     Notification,
@@ -27,19 +27,6 @@ class OptionAdmin(admin.ModelAdmin):
         return False  # retire with "active" instead; old logs keep the option
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Logs change only through the app's services, which keep history."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
 @admin.register(InteractionLog)
 class InteractionLogAdmin(ReadOnlyAdmin):
     list_display = ["pk", "participant", "mentor", "contact_date", "outcome", "status"]
@@ -53,21 +40,6 @@ class InteractionLogAdmin(ReadOnlyAdmin):
 class LogRevisionAdmin(ReadOnlyAdmin):
     list_display = ["log", "version", "action", "actor", "at"]
     list_select_related = ["log__participant", "actor"]
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = [
-        "at",
-        "actor",
-        "action",
-        "outcome",
-        "object_type",
-        "object_id",
-        "path",
-    ]
-    list_filter = ["action", "outcome"]
-    list_select_related = ["actor"]
 
 
 @admin.register(Notification)
@@ -101,9 +73,9 @@ from django import forms  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.translation import gettext_lazy as _  # noqa: E402
 
+from audit.services import audit_record  # noqa: E402
+from core.roles import Role, user_roles  # noqa: E402
 from logs_app.models_export import ExportJob, ExportLevel, ExportRight  # noqa: E402
-from logs_app.services import audit_record  # noqa: E402
-from participants.roles import Role, user_roles  # noqa: E402
 
 
 class ExportRightForm(forms.ModelForm):
@@ -188,7 +160,6 @@ import datetime as dt  # noqa: E402
 
 from django.db.models import Model  # noqa: E402
 
-from logs_app.models import DataChange  # noqa: E402
 from mentors.admin import AssignmentAdmin, MentorAdmin  # noqa: E402
 from mentors.models import Assignment, Mentor  # noqa: E402
 from participants.admin import ParticipantAdmin, SiteAccessAdmin  # noqa: E402
@@ -311,12 +282,3 @@ _reregister(Assignment, AssignmentAdmin, audit_action="assignment")
 # A mentor's supervisor and sites decide who reads their logs: rights.
 _reregister(Mentor, MentorAdmin, audit_action="rights.mentor")
 _reregister(SiteAccess, SiteAccessAdmin, audit_action="rights.site_access")
-
-
-@admin.register(DataChange)
-class DataChangeAdmin(ReadOnlyAdmin):
-    """The database's own history of tracked rows (AUD-2). Read-only."""
-
-    list_display = ["changed_at", "operation", "table_name", "row_id", "actor_id"]
-    list_filter = ["table_name", "operation"]
-    search_fields = ["row_id"]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
+from core.roles import Role, user_roles
 from logs_app.models import InteractionLog
 from logs_app.selectors_dashboard import (
     TeamWeekRow,
@@ -18,7 +19,6 @@ from logs_app.selectors_dashboard import (
 )
 from mentors.models import Mentor
 from participants.models import Site
-from participants.roles import Role, user_roles
 
 GAP_DAYS = 14
 

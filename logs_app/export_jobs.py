@@ -27,12 +27,12 @@ from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
+from audit.services import audit_record
 from logs_app import exports
 from logs_app.exports import ExportFilters, export_level_for, level_allows
 from logs_app.jobs import run_after_commit_if_eager
 from logs_app.models import Notification
 from logs_app.models_export import ExportJob
-from logs_app.services import audit_record
 from mentors.models import Mentor
 from participants.models import Cohort, Participant
 

@@ -43,11 +43,12 @@ from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from core.formulas import DANGEROUS_FIRST, neutralise
+from core.roles import Role, user_roles
 from logs_app.models import InteractionLog, RoleFunction, Technique, Topic
 from logs_app.models_export import LEVEL_RANK, ExportJob, ExportLevel, ExportRight
 from mentors.models import Mentor
 from participants.models import Cohort, Participant, Site
-from participants.roles import Role, user_roles
 
 Format = ExportJob.Format
 
@@ -111,23 +112,6 @@ def pseudonym(kind: str, pk: int, *, key: bytes | None = None) -> str:
 def pseudonym_map(kind: str, ids: Iterable[int]) -> dict[int, str]:
     key = _pseudonym_key()
     return {pk: pseudonym(kind, pk, key=key) for pk in ids}
-
-
-# --- neutralising spreadsheet formulas (EXP-5) ----------------------------------------
-DANGEROUS_FIRST = frozenset("=+-@\t\r\0'")
-
-
-def neutralise(text: str) -> str:
-    """One leading ' for text a spreadsheet could read as a formula (and for text
-    already starting with ', so removing one ' always gives the text back)."""
-    if text and text[0] in DANGEROUS_FIRST:
-        return "'" + text
-    return text
-
-
-def unneutralise(text: str) -> str:
-    """The text as typed, from an exported cell."""
-    return text[1:] if text.startswith("'") else text
 
 
 # --- filters --------------------------------------------------------------------------

@@ -11,11 +11,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.params import BoundedChoices
+from core.timeutils import iso_week_label, local_instant, parse_iso_week
+from core.widgets import FastSelect
 from logs_app.models import InteractionLog, RoleFunction, Technique, Topic
-from logs_app.params import BoundedChoices
-from logs_app.timeutils import iso_week_label, local_instant, mentor_tz, parse_iso_week
-from logs_app.widgets import FastSelect
-from mentors.models import Assignment, Mentor
+from mentors.models import Assignment, Mentor, mentor_tz
 from participants.models import Participant
 
 # Fields that only make sense when the meeting happened; an attempt drops them.

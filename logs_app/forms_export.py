@@ -7,12 +7,12 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.params import BoundedChoices
+from core.timeutils import check_param_date
+from core.widgets import FastSelectMultiple
 from logs_app.exports import EXPORTABLE_STATUSES, ExportFilters, export_sites
 from logs_app.models import InteractionLog
 from logs_app.models_export import ExportJob, ExportLevel
-from logs_app.params import BoundedChoices
-from logs_app.timeutils import check_param_date
-from logs_app.widgets import FastSelectMultiple
 from mentors.models import Mentor
 from participants.models import Cohort
 

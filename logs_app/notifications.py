@@ -30,6 +30,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from core.roles import Role
+from core.timeutils import iso_week_bounds, iso_week_label
 from logs_app.digest import digest_get
 from logs_app.models import (
     InteractionLog,
@@ -37,10 +39,8 @@ from logs_app.models import (
     Notification,
     NotificationPreference,
 )
-from logs_app.timeutils import iso_week_bounds, iso_week_label
 from mentors.models import Assignment, Mentor
 from participants.models import Site
-from participants.roles import Role
 
 logger = logging.getLogger(__name__)
 

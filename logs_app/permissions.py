@@ -4,9 +4,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
+from core.roles import Role, user_roles
 from logs_app.models import InteractionLog
 from mentors.models import Mentor
-from participants.roles import Role, user_roles
 
 
 def get_log_for_user(user, pk: int) -> InteractionLog:

@@ -20,9 +20,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from core.timeutils import iso_week_bounds, local_today
 from logs_app.models import InteractionLog, LogComment, LogRevision
-from logs_app.timeutils import iso_week_bounds, local_today, mentor_tz
-from mentors.models import Assignment, Mentor
+from mentors.models import Assignment, Mentor, mentor_tz
 from participants.models import Participant
 
 

@@ -14,11 +14,11 @@ from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.roles import Role, user_roles
+from core.timeutils import local_today
 from logs_app.models import InteractionLog, RoleFunction
-from logs_app.timeutils import local_today, mentor_tz
-from mentors.models import Assignment, Mentor
+from mentors.models import Assignment, Mentor, mentor_tz
 from participants.models import Participant
-from participants.roles import Role, user_roles
 
 MET = InteractionLog.Outcome.MET
 DRAFT = InteractionLog.Status.DRAFT

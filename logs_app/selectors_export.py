@@ -5,9 +5,9 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
+from core.roles import Role, user_roles
 from logs_app.exports import EXPORT_ROLES
 from logs_app.models_export import ExportJob
-from participants.roles import Role, user_roles
 
 
 def require_export_role(user) -> None:

@@ -10,11 +10,11 @@ from django.db.models import Exists, Max, OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from core.roles import Role, user_roles
+from core.timeutils import local_today
 from logs_app.models import InteractionLog
-from logs_app.timeutils import local_today
 from mentors.models import Assignment, Mentor
 from participants.models import Participant
-from participants.roles import Role, user_roles
 
 # Only what the page shows is read: no narrative or reflections (the log page
 # has them), so they never even leave the database here.

@@ -9,15 +9,17 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
-from logs_app.audit import db_actor_set
+from audit.context import current_request, db_actor_set
+from audit.models import AuditEvent
+from audit.services import audit_record, client_ip
+from core.roles import user_roles
+from core.timeutils import local_instant
 from logs_app.jobs import run_after_commit_if_eager
 from logs_app.models import (
-    AuditEvent,
     InteractionLog,
     LogAutosave,
     LogComment,
@@ -25,9 +27,7 @@ from logs_app.models import (
     Notification,
 )
 from logs_app.notifications import safety_alert_write
-from logs_app.timeutils import local_instant
 from mentors.models import Assignment, Mentor
-from participants.roles import Role, user_roles
 
 # Fields copied from a validated form onto the log, and tracked in history.
 SCALAR_FIELDS = (
@@ -368,95 +368,6 @@ def log_autosave_filed(
     return autosave
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: a proxy's forwarded header is trusted in one place, by
-    # configuration (accounts.middleware.ClientIPMiddleware rewrites it).
-    return request.META.get("REMOTE_ADDR") or None
-
-
-def _no_nul(value: Any) -> Any:
-    """PostgreSQL text and jsonb cannot hold NUL: audit rows drop it, so that a
-    hostile path or username is recorded instead of failing the request."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {_no_nul(k): _no_nul(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_no_nul(v) for v in value]
-    return value
-
-
-def _event_scope(obj: Any, user) -> tuple[int | None, int | None]:
-    """(site id, mentor id) an event is about, from the object or the actor.
-    Uses what the object already holds; at most one small query."""
-    from participants.models import Participant, SiteAccess
-
-    def site_of(participant_id: int | None, holder: Any) -> int | None:
-        cached = holder._state.fields_cache.get("participant")
-        if cached is not None:
-            return cached.site_id
-        if participant_id is None:
-            return None
-        return (
-            Participant.objects.filter(pk=participant_id)
-            .values_list("site_id", flat=True)
-            .first()
-        )
-
-    if isinstance(obj, LogComment):
-        obj = obj.log
-    if isinstance(obj, InteractionLog | Assignment):
-        return site_of(obj.participant_id, obj), obj.mentor_id
-    if isinstance(obj, Participant | SiteAccess):
-        return obj.site_id, None
-    if isinstance(obj, Mentor):
-        return None, obj.pk
-    if user is not None and Role.MENTOR in user_roles(user):
-        mentor_id = (
-            Mentor.objects.filter(user=user).values_list("pk", flat=True).first()
-        )
-        return None, mentor_id
-    return None, None
-
-
-def audit_record(
-    *,
-    request: HttpRequest | None = None,
-    action: str,
-    outcome: str = "ok",
-    obj: Any = None,
-    details: dict[str, Any] | None = None,
-    actor=None,
-) -> AuditEvent:
-    """Append one audit event (AUD-1). Details must never contain narrative
-    text or participant details. Without `request`, the request being served
-    (if any) still gives the address, path and request id."""
-    from logs_app.audit import current_request
-
-    context = request if request is not None else current_request()
-    user = actor
-    if user is None and request is not None and request.user.is_authenticated:
-        user = request.user
-    roles = ",".join(sorted(user_roles(user))) if user is not None else ""
-    site_id, mentor_id = _event_scope(obj, user)
-    return AuditEvent.objects.create(
-        at=timezone.now(),
-        actor=user,
-        roles=roles,
-        action=action,
-        outcome=_no_nul(outcome)[:20],
-        object_type=obj._meta.model_name if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        site_id=site_id,
-        mentor_id=mentor_id,
-        path=_no_nul(context.path)[:300] if context is not None else "",
-        method=context.method[:8] if context is not None else "",
-        ip=client_ip(context) if context is not None else None,
-        request_id=getattr(context, "request_id", None),
-        details=_no_nul(details or {}),
-    )
-
-
 # --- supervision -------------------------------------------------------------------
 class AlreadyReviewed(Exception):
     """Another supervisor acted on the log first; nothing of ours was lost."""
@@ -609,8 +520,6 @@ def _audit_bulk_review(*, actor, logs: list[InteractionLog], now) -> None:
     """One audit row per log marked in bulk, written in one query."""
     if not logs:
         return
-    from logs_app.audit import current_request
-
     request = current_request()
     sites = dict(
         InteractionLog.objects.filter(pk__in=[log.pk for log in logs]).values_list(

@@ -3,7 +3,6 @@ from django.urls import path
 from logs_app import (
     views,
     views_account,
-    views_audit,
     views_dashboard,
     views_export,
     views_participant,
@@ -57,7 +56,4 @@ urlpatterns = [
         views_export.export_download,
         name="export_download",
     ),
-    # Audit
-    path("audit/", views_audit.audit_list, name="audit_list"),
-    path("audit/export.csv", views_audit.audit_export, name="audit_export"),
 ]

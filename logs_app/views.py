@@ -12,11 +12,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.services import audit_record
+from core.paging import DeferredJoinPaginator
+from core.params import parse_int
+from core.roles import Role, user_roles
+from core.timeutils import local_today
 from logs_app import selectors
 from logs_app.forms import CommentForm, InteractionLogForm, LogFilterForm
 from logs_app.models import InteractionLog
-from logs_app.paging import DeferredJoinPaginator
-from logs_app.params import parse_int
 from logs_app.permissions import (
     can_read_reflections,
     can_void,
@@ -27,16 +30,13 @@ from logs_app.permissions import (
 from logs_app.services import (
     M2M_FIELDS,
     LogConflict,
-    audit_record,
     log_autosave_filed,
     log_save,
     log_snapshot,
     snapshot_diff,
     values_snapshot,
 )
-from logs_app.timeutils import local_today, mentor_tz
-from mentors.models import Mentor
-from participants.roles import Role, user_roles
+from mentors.models import Mentor, mentor_tz
 
 # Narrative and reflections never reach error reports (AUD-5).
 PRIVATE_FIELDS = (

@@ -10,9 +10,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from audit.services import audit_record
 from logs_app.models import NotificationPreference
 from logs_app.notifications import preference_for
-from logs_app.services import audit_record
 
 
 class PreferenceForm(forms.ModelForm):

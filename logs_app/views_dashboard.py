@@ -13,8 +13,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from logs_app import charts
-from logs_app.params import parse_int
+from core import charts
+from core.params import parse_int
+from core.timeutils import iso_week_bounds, iso_week_label, parse_iso_week
 from logs_app.selectors_dashboard import (
     MentorRoleMix,
     RoleMix,
@@ -25,7 +26,6 @@ from logs_app.selectors_dashboard import (
     team_today,
     team_week_get,
 )
-from logs_app.timeutils import iso_week_bounds, iso_week_label, parse_iso_week
 
 DEFAULT_GAP_DAYS = 14
 GAP_DAYS_RANGE = range(1, 366)

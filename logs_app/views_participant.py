@@ -6,12 +6,12 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from logs_app.charts import line_chart
+from audit.services import audit_record
+from core.charts import line_chart
 from logs_app.selectors_participant import (
     get_participant_for_progress,
     participant_progress_get,
 )
-from logs_app.services import audit_record
 
 
 @require_GET

@@ -12,18 +12,19 @@ from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.services import audit_record
+from core.params import parse_int
+from core.timeutils import iso_week_bounds, iso_week_label
 from logs_app import selectors, services
 from logs_app.forms import CommentForm, ReviewForm, VoidForm, WeekField
 from logs_app.models import InteractionLog
-from logs_app.params import parse_int
 from logs_app.permissions import (
     get_log_for_review,
     get_log_for_thread,
     get_log_for_void,
     require_supervisor,
 )
-from logs_app.services import AlreadyReviewed, audit_record, routine_q
-from logs_app.timeutils import iso_week_bounds, iso_week_label
+from logs_app.services import AlreadyReviewed, routine_q
 from logs_app.views import log_page_context
 
 

@@ -1,6 +1,6 @@
 from django.http import HttpRequest
 
-from participants.roles import Role, user_roles
+from core.roles import Role, user_roles
 
 
 def roles(request: HttpRequest) -> dict:

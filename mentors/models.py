@@ -1,10 +1,12 @@
+import zoneinfo
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from participants.models import Participant, Site
-from participants.roles import Role, user_roles
+from core.roles import Role, user_roles
+from participants.models import Participant, Site, participant_site_id
 
 
 class MentorQuerySet(models.QuerySet):
@@ -74,6 +76,10 @@ class Mentor(models.Model):
     def __str__(self) -> str:
         return self.user.get_full_name() or self.user.get_username()
 
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        """(site id, mentor id) an audit row about this mentor concerns."""
+        return None, self.pk
+
 
 class AssignmentQuerySet(models.QuerySet):
     def visible_to(self, user) -> "AssignmentQuerySet":
@@ -119,7 +125,18 @@ class Assignment(models.Model):
     def __str__(self) -> str:
         return f"{self.mentor} → {self.participant}"
 
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        """(site id, mentor id) an audit row about this assignment concerns."""
+        return participant_site_id(self), self.mentor_id
+
     def covers(self, day) -> bool:
         return self.start_date <= day and (
             self.end_date is None or day <= self.end_date
         )
+
+
+def mentor_tz(mentor: Mentor) -> zoneinfo.ZoneInfo:
+    """The mentor's home time zone: their first site's (by id); UTC without one.
+    Expects `sites` to be prefetched when called in a loop."""
+    sites = sorted(mentor.sites.all(), key=lambda site: site.pk)
+    return sites[0].tzinfo if sites else zoneinfo.ZoneInfo("UTC")

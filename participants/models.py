@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from participants.roles import Role, user_roles
+from core.roles import Role, user_roles
 
 
 def validate_time_zone(value: str) -> None:
@@ -136,6 +136,10 @@ class SiteAccess(models.Model):
     def __str__(self) -> str:
         return f"{self.user} → {self.site.code}"
 
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        """(site id, mentor id) an audit row about this grant concerns."""
+        return self.site_id, None
+
 
 class ParticipantQuerySet(models.QuerySet):
     def visible_to(self, user) -> "ParticipantQuerySet":
@@ -228,3 +232,22 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return self.study_id
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        """(site id, mentor id) an audit row about this participant concerns."""
+        return self.site_id, None
+
+
+def participant_site_id(holder: models.Model) -> int | None:
+    """The site of `holder.participant` (a log or an assignment), for its audit
+    rows: from the participant already loaded, else one small query."""
+    cached = holder._state.fields_cache.get("participant")
+    if cached is not None:
+        return cached.site_id
+    if holder.participant_id is None:
+        return None
+    return (
+        Participant.objects.filter(pk=holder.participant_id)
+        .values_list("site_id", flat=True)
+        .first()
+    )

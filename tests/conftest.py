@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-from participants.roles import Role
+from core.roles import Role
 from tests.factories import (
     PASSWORD,
     AssignmentFactory,

@@ -6,10 +6,10 @@ import uuid
 import factory
 from django.contrib.auth.models import Group, User
 
+from core.roles import Role
 from logs_app.models import InteractionLog
 from mentors.models import Assignment, Mentor
 from participants.models import Cohort, Participant, Site, SiteAccess
-from participants.roles import Role
 
 PASSWORD = "correct-horse-battery-staple"
 

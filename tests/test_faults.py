@@ -23,8 +23,8 @@ from django.urls import reverse
 from django.views.debug import ExceptionReporter
 from kombu.exceptions import OperationalError as BrokerError
 
+from audit.models import AuditEvent
 from logs_app.models import (
-    AuditEvent,
     InteractionLog,
     LogAutosave,
     LogRevision,

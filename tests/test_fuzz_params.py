@@ -28,20 +28,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts import views as account_views
+from audit import views as views_audit
+from audit.forms import AuditFilterForm
+from core.timeutils import parse_iso_week
 from logs_app import (
     views,
-    views_audit,
     views_dashboard,
     views_export,
     views_participant,
     views_review,
 )
 from logs_app.forms import LogFilterForm
-from logs_app.forms_audit import AuditFilterForm
 from logs_app.forms_export import ExportForm
 from logs_app.models import InteractionLog
 from logs_app.models_export import ExportRight
-from logs_app.timeutils import parse_iso_week
 from tests.conftest import NOW
 from tests.factories import InteractionLogFactory
 from tests.test_permissions import EXPECTED, ROLES, _route_names

@@ -17,8 +17,9 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from logs_app.models import AuditEvent, InteractionLog, LogAutosave, LogRevision
-from participants.roles import Role
+from audit.models import AuditEvent
+from core.roles import Role
+from logs_app.models import InteractionLog, LogAutosave, LogRevision
 from tests.factories import (
     AssignmentFactory,
     InteractionLogFactory,

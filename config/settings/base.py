@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "core",
+    "audit",
     "participants",
     "mentors",
     "logs_app",
@@ -47,7 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # A request id on every audit row and response (AUD-1); wraps everything.
-    "logs_app.middleware.RequestIDMiddleware",
+    "audit.middleware.RequestIDMiddleware",
     # First, so that everything after it sees the real client in REMOTE_ADDR.
     "accounts.middleware.ClientIPMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -64,7 +66,7 @@ MIDDLEWARE = [
     "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "logs_app.middleware.AuditDenialMiddleware",
+    "audit.middleware.AuditDenialMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -6,10 +6,10 @@ from django.db import migrations, models
 
 
 def install_triggers(apps, schema_editor):
-    # History (AUD-2) and append-only (AUD-3) triggers; see logs_app.audit.
+    # History (AUD-2) and append-only (AUD-3) triggers; see audit.triggers.
     # Also re-run after every migrate (logs_app.apps), since SQLite drops a
     # table's triggers when a later migration rebuilds it.
-    from logs_app.audit import triggers_install
+    from audit.triggers import triggers_install
 
     triggers_install(schema_editor.connection.alias)
 

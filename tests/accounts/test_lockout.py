@@ -10,7 +10,7 @@ from django.db import OperationalError
 from django.urls import reverse
 
 from accounts.models import LoginThrottle
-from logs_app.models import AuditEvent
+from audit.models import AuditEvent
 from tests.accounts.conftest import sign_in
 from tests.factories import PASSWORD
 

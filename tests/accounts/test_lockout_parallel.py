@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import LoginThrottle
-from logs_app.models import AuditEvent
+from audit.models import AuditEvent
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)

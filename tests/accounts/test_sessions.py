@@ -12,7 +12,8 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
-from logs_app.models import AuditEvent, InteractionLog
+from audit.models import AuditEvent
+from logs_app.models import InteractionLog
 from tests.accounts.conftest import sign_in
 
 pytestmark = pytest.mark.django_db

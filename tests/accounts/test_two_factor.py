@@ -14,7 +14,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.services import backup_codes_replace
-from logs_app.models import AuditEvent
+from audit.models import AuditEvent
 from tests.accounts.conftest import sign_in, totp_code
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("two_factor_on")]

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from logs_app.models import AuditEvent
+from audit.models import AuditEvent
 from tests.browser.conftest import check_accessibility, screenshot
 from tests.factories import PASSWORD
 

@@ -17,20 +17,21 @@ from django.contrib.auth.models import Group
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from logs_app.audit import (
+from audit.models import AuditEvent, DataChange
+from audit.selectors import csv_safe
+from audit.triggers import (
     APPEND_ONLY_TABLES,
     HISTORY_ADMIN_ROLE,
     HistoryPurgeRefused,
     app_role_grants_sql,
-    csv_safe,
     history_admin_role_ensure,
     history_purge_allowed,
 )
-from logs_app.models import AuditEvent, DataChange, InteractionLog, LogRevision
+from core.roles import Role
+from logs_app.models import InteractionLog, LogRevision
 from logs_app.services import log_save, log_void
 from mentors.models import Assignment
 from participants.models import Participant, SiteAccess
-from participants.roles import Role
 from tests.factories import InteractionLogFactory
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
@@ -629,6 +630,11 @@ def test_aud_4_csv_export_is_filtered_formula_safe_and_audited(
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tx", "'\tx"),
         ("\rx", "'\rx"),
+        ("\0x", "'\0x"),
+        # The one neutraliser (core.formulas, issue 12) also marks a leading
+        # apostrophe, as the research export always did, so that removing one
+        # gives the text back; the audit CSV's own copy left it alone.
+        ("'x", "''x"),
         ("plain", "plain"),
         (None, ""),
     ],

@@ -16,10 +16,10 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from logs_app.models import AuditEvent
+from audit.models import AuditEvent
 from tests.conftest import NOW
 
-DETAIL_SHORT = 80  # logs_app.views_audit.DETAIL_SHORT
+DETAIL_SHORT = 80  # audit.views.DETAIL_SHORT
 COLUMNS = [f"column_number_{n}" for n in range(40)]
 DETAILS = {
     "export": 7,
@@ -119,8 +119,8 @@ def test_csv_export_keeps_the_raw_json(as_user, admin_user, export_event):
 
 def test_audit_details_helper():
     """Issue 11 finding 17: the rows the template renders."""
-    from logs_app.views_audit import DETAIL_SHORT as short
-    from logs_app.views_audit import audit_details
+    from audit.views import DETAIL_SHORT as short
+    from audit.views import audit_details
 
     assert short == DETAIL_SHORT
     items = audit_details(

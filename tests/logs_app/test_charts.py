@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.utils.safestring import SafeString
 
-from logs_app.charts import PALETTE, line_chart, stacked_bars
+from core.charts import PALETTE, line_chart, stacked_bars
 
 SVG = "{http://www.w3.org/2000/svg}"
 NASTY = '<b>&"'

@@ -11,9 +11,9 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from core.roles import Role
 from logs_app.models import InteractionLog, RoleFunction
 from participants.models import Participant
-from participants.roles import Role
 from tests.factories import (
     AssignmentFactory,
     InteractionLogFactory,

@@ -15,11 +15,12 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 
+from core.formulas import DANGEROUS_FIRST, neutralise, unneutralise
+from core.timeutils import local_instant
 from logs_app import exports
-from logs_app.exports import ExportFilters, unneutralise
+from logs_app.exports import ExportFilters
 from logs_app.models import InteractionLog, RoleFunction, Technique, Topic
 from logs_app.models_export import ExportLevel, ExportRight
-from logs_app.timeutils import local_instant
 from tests.factories import (
     AssignmentFactory,
     CohortFactory,
@@ -289,7 +290,7 @@ def assert_rows_match(
             if name in FREE_TEXT:
                 if xlsx:  # a workbook's XML keeps line breaks as LF only
                     value = value.replace("\r\n", "\n").replace("\r", "\n")
-                if value[:1] in exports.DANGEROUS_FIRST:
+                if value[:1] in DANGEROUS_FIRST:
                     assert cell.startswith("'"), (name, cell)  # neutralised
                 cell = unneutralise(cell)
             assert cell == value, (log.pk, name, cell, value)
@@ -599,7 +600,7 @@ def test_user_without_scope_exports_nothing(data, research_without_site):
 
 @pytest.fixture
 def research_without_site(db):
-    from participants.roles import Role
+    from core.roles import Role
     from tests.factories import UserFactory
 
     return UserFactory(username="research_without_site", roles=[Role.RESEARCH])
@@ -618,7 +619,7 @@ def test_pseudonyms_are_keyed_and_stable(settings, mentor):
 
 def test_neutralise_round_trip():
     for text in HOSTILE + ["", "plain", "'", "''x", "\0nul"]:
-        cell = exports.neutralise(text)
+        cell = neutralise(text)
         assert unneutralise(cell) == text
         assert cell[:1] not in set("=+-@\t\r\0") or cell == ""
 

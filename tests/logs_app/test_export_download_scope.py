@@ -9,10 +9,10 @@ import io
 import pytest
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from logs_app import export_jobs
 from logs_app.export_jobs import export_job_run
 from logs_app.exports import ExportFilters, pseudonym
-from logs_app.models import AuditEvent
 from logs_app.models_export import ExportJob, ExportLevel
 from participants.models import SiteAccess
 from tests.factories import ParticipantFactory, SiteAccessFactory

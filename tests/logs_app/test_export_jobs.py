@@ -13,10 +13,11 @@ from django.core.management import CommandError, call_command
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from logs_app import export_jobs
 from logs_app.export_jobs import dispatch_pending_exports, export_job_run
 from logs_app.exports import ExportFilters
-from logs_app.models import AuditEvent, Notification
+from logs_app.models import Notification
 from logs_app.models_export import ExportJob, ExportLevel, ExportRight
 from tests.factories import InteractionLogFactory
 from tests.logs_app.test_export import data, export_dir  # noqa: F401 (fixtures)
@@ -335,7 +336,7 @@ def test_history_shows_own_exports_to_staff_and_all_to_admins(
 
 @pytest.fixture
 def other_staff(db, other_site):
-    from participants.roles import Role
+    from core.roles import Role
     from tests.factories import SiteAccessFactory, UserFactory
 
     user = UserFactory(username="other_staff", roles=[Role.RESEARCH])

@@ -132,7 +132,7 @@ def test_log_list_queries_do_not_grow_with_rows(
     # 1. session  2. user  3. the user's groups (user_roles, then cached)
     # 4. COUNT of visible logs (the paginator)
     # 5. participants for the filter's choices
-    # 6. the page's keys, in order (index-only on PostgreSQL: logs_app.paging)
+    # 6. the page's keys, in order (index-only on PostgreSQL: core.paging)
     # 7. those logs + participant, site, mentor and mentor's user
     with django_assert_num_queries(7):
         response = client.get(reverse("log_list"))

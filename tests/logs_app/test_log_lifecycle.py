@@ -7,7 +7,8 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from logs_app.models import AuditEvent, InteractionLog, LogAutosave, LogRevision, Topic
+from audit.models import AuditEvent
+from logs_app.models import InteractionLog, LogAutosave, LogRevision, Topic
 from logs_app.services import log_review
 from mentors.models import Assignment
 from tests.factories import AssignmentFactory, ParticipantFactory

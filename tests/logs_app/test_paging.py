@@ -1,4 +1,4 @@
-"""The log list's two-step paging (logs_app.paging): the page's keys in order,
+"""The log list's two-step paging (core.paging): the page's keys in order,
 then those rows. Walking every page must give each visible log exactly once,
 in the list's order (newest first; ties broken by start time, then id), and
 never a log the user may not read."""
@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from core.paging import DeferredJoinPaginator
 from logs_app import selectors
 from logs_app.models import InteractionLog
-from logs_app.paging import DeferredJoinPaginator
 from tests.factories import AssignmentFactory, InteractionLogFactory, ParticipantFactory
 
 PAGE_SIZE = 25  # PEERLOG_PAGE_SIZE in test settings

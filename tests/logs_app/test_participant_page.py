@@ -10,7 +10,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.urls import reverse
 
-from logs_app.models import AuditEvent, InteractionLog
+from audit.models import AuditEvent
+from logs_app.models import InteractionLog
 from tests.factories import (
     AssignmentFactory,
     InteractionLogFactory,

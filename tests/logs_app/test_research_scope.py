@@ -5,11 +5,12 @@ supervisor and the mentor keep reading them."""
 import pytest
 from django.urls import reverse
 
+from audit.models import AuditEvent
+from core.roles import Role
 from logs_app.exports import ExportFilters, export_preview
-from logs_app.models import AuditEvent, InteractionLog
+from logs_app.models import InteractionLog
 from logs_app.models_export import ExportLevel
 from participants.models import Participant
-from participants.roles import Role
 from tests.factories import (
     AssignmentFactory,
     InteractionLogFactory,

@@ -409,7 +409,7 @@ def test_review_service_writes_its_own_audit_row(
 ):
     """Issue 11 finding 12 (AUD-1): a review made by code, not through the page,
     is audited by the service itself, with who, the log and its new version."""
-    from logs_app.models import AuditEvent
+    from audit.models import AuditEvent
 
     log_review(
         actor=supervisor,
@@ -432,7 +432,7 @@ def test_review_service_writes_its_own_audit_row(
 def test_review_through_the_page_is_audited_once(as_user, supervisor, log):
     """Issue 11 finding 12: the page leaves the audit row to the service (one
     row, with the request's path)."""
-    from logs_app.models import AuditEvent
+    from audit.models import AuditEvent
 
     as_user(supervisor).post(
         reverse("log_review", args=[log.pk]), {"version": "1", "action": "review"}
@@ -447,8 +447,8 @@ def test_failure_after_the_review_write_rolls_back_review_and_audit(
     """Issue 11 finding 12: the audit row is written in the review's own
     transaction: a failure after the review (here, writing the comment) leaves
     neither the review nor its audit row."""
+    from audit.models import AuditEvent
     from logs_app import services
-    from logs_app.models import AuditEvent
 
     def broken(**kwargs):
         raise RuntimeError("the database went away")
@@ -618,7 +618,7 @@ def test_supervisor_voids_a_log_with_a_reason_audited(as_user, supervisor, log):
     """Issue 11 finding 17 (AUD-1): a log filed in error can be voided from a
     page: a confirmation with a required reason, then the existing service
     (history row, audit row without the reason)."""
-    from logs_app.models import AuditEvent
+    from audit.models import AuditEvent
 
     client = as_user(supervisor)
     detail = client.get(reverse("log_detail", args=[log.pk])).content.decode()

@@ -1,4 +1,4 @@
-"""The Python-rendered select widgets (logs_app.widgets) must give what
+"""The Python-rendered select widgets (core.widgets) must give what
 Django's own template-rendered widgets give: same options, same selection,
 same attributes, and every label and value escaped."""
 
@@ -7,9 +7,9 @@ from html.parser import HTMLParser
 import pytest
 from django import forms
 
+from core.widgets import FastSelect, FastSelectMultiple
 from logs_app.forms_export import ExportForm
 from logs_app.models_export import ExportLevel
-from logs_app.widgets import FastSelect, FastSelectMultiple
 from mentors.models import Mentor
 from tests.factories import MentorFactory, UserFactory
 

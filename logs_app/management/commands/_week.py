@@ -3,7 +3,7 @@ import datetime as dt
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from logs_app.timeutils import iso_week_bounds, parse_iso_week
+from core.timeutils import iso_week_bounds, parse_iso_week
 
 
 def week_argument(value: str | None) -> tuple[dt.date, dt.date]:

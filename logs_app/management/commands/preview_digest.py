@@ -4,10 +4,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from core.timeutils import iso_week_label
 from logs_app.management.commands._week import week_argument
 from logs_app.models import Notification
 from logs_app.notifications import NothingToSay, render
-from logs_app.timeutils import iso_week_label
 
 
 class Command(BaseCommand):

@@ -13,9 +13,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from logs_app.audit import history_purge_allowed
+from audit.models import AuditEvent
+from audit.triggers import history_purge_allowed
+from core.roles import Role
 from logs_app.models import (
-    AuditEvent,
     InteractionLog,
     LogAutosave,
     LogComment,
@@ -28,7 +29,6 @@ from logs_app.models_export import ExportJob, ExportLevel, ExportRight
 from logs_app.services import log_comment_add, log_review, log_save
 from mentors.models import Assignment, Mentor
 from participants.models import Cohort, Participant, Site, SiteAccess
-from participants.roles import Role
 
 DEMO_PASSWORD = "peerlog-demo-2026"
 SITES = [

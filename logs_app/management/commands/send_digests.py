@@ -4,9 +4,9 @@ already written for that week is not written or sent again."""
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from core.timeutils import iso_week_label
 from logs_app.management.commands._week import week_argument
 from logs_app.notifications import digests_write_for_week, notification_send
-from logs_app.timeutils import iso_week_label
 
 
 class Command(BaseCommand):

@@ -1,12 +1,9 @@
-"""The audit trail (AUD-1..4): the request context audit rows carry, the
-database triggers that keep history and make it append-only, and the reads of
-the audit viewer and its CSV export.
+"""The database triggers that keep history and make it append-only (AUD-2,
+AUD-3, AUD-6), and the grants the README recommends for the app's role.
 
-Writes of audit rows stay in `logs_app.services.audit_record`.
-
-Triggers (installed by migration 0006 and again after every `migrate`, since
-SQLite rebuilds a table, and drops its triggers, when a later migration alters
-it):
+Installed by logs_app's migration 0006 and again after every `migrate`
+(audit.apps: SQLite rebuilds a table, and drops its triggers, when a
+later migration alters it):
 - history (AUD-2), PostgreSQL and SQLite: every UPDATE/DELETE of a log,
   participant, assignment or mentor, and every change of a rights table, writes
   a DataChange row with the whole row before and after. PostgreSQL also
@@ -23,57 +20,10 @@ it):
   the benchmark). UPDATE is refused always. `app_role_grants_sql()` gives the
   grants the README recommends for the app's own role."""
 
-import contextvars
-import csv
-import datetime as dt
-import io
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
-from django.http import HttpRequest
-
-from logs_app.models import AuditEvent
-from participants.roles import Role, user_roles
-
-# --- request context ---------------------------------------------------------------
-_current_request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar(
-    "peerlog_current_request", default=None
-)
-
-
-def request_context_enter(request: HttpRequest) -> contextvars.Token:
-    """Remember the request being served, so that audit rows written by services
-    (which do not take a request) still carry its id, address and path."""
-    return _current_request.set(request)
-
-
-def request_context_exit(token: contextvars.Token) -> None:
-    _current_request.reset(token)
-
-
-def current_request() -> HttpRequest | None:
-    return _current_request.get()
-
-
-def db_actor_set(actor) -> None:
-    """Name the app user (and request) in this transaction's database session,
-    for the history triggers (PostgreSQL). Call inside `transaction.atomic()`;
-    a no-op on SQLite."""
-    if connection.vendor != "postgresql":
-        return
-    request = current_request()
-    request_id = getattr(request, "request_id", None)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('peerlog.actor_id', %s, true),"
-            " set_config('peerlog.request_id', %s, true)",
-            [str(actor.pk) if actor is not None else "", str(request_id or "")],
-        )
-
 
 # The database role whose members may lift the append-only rule (AUD-6). A
 # NOLOGIN role an administrator creates; the app's own role is never a member
@@ -365,116 +315,3 @@ def triggers_install(using: str = "default") -> None:
             statements = _sqlite_statements(cursor, tables)
         for statement in statements:
             cursor.execute(statement)
-
-
-# --- the audit viewer ---------------------------------------------------------------
-def can_view_audit(user) -> bool:
-    roles = user_roles(user)
-    return Role.ADMIN in roles or Role.SUPERVISOR in roles
-
-
-def audit_event_list(
-    *,
-    user,
-    actor: str = "",
-    action: str = "",
-    outcome: str = "",
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-    object_type: str = "",
-    object_id: str = "",
-):
-    """Audit events `user` may read, newest first, filtered. Admins: all.
-    Supervisors: events about the mentors they supervise (their logs, their
-    assignments, what they did). Anyone else: none. Dates are UTC days,
-    inclusive."""
-    roles = user_roles(user)
-    events = AuditEvent.objects.select_related("actor", "site")
-    if Role.ADMIN not in roles:
-        if Role.SUPERVISOR not in roles:
-            return events.none()
-        events = events.filter(mentor__supervisor=user)
-    if actor:
-        events = events.filter(actor__username=actor)
-    if action:
-        # "log." finds every log action; a full name finds just that one.
-        events = events.filter(
-            Q(action=action) | Q(action__startswith=action.rstrip(".") + ".")
-        )
-    if outcome:
-        events = events.filter(outcome=outcome)
-    if date_from:
-        events = events.filter(
-            at__gte=dt.datetime.combine(date_from, dt.time(), tzinfo=dt.UTC)
-        )
-    if date_to:
-        events = events.filter(
-            at__lt=dt.datetime.combine(
-                date_to + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC
-            )
-        )
-    if object_type:
-        events = events.filter(object_type=object_type)
-    if object_id:
-        events = events.filter(object_id=object_id)
-    return events.order_by("-at", "-pk")
-
-
-# --- CSV
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
-CSV_COLUMNS = (
-    "at_utc",
-    "actor",
-    "roles",
-    "action",
-    "outcome",
-    "object_type",
-    "object_id",
-    "site",
-    "ip",
-    "request_id",
-    "method",
-    "path",
-    "details",
-)
-
-
-def csv_safe(value: Any) -> str:
-    """A cell a spreadsheet will not run: text starting with = + - @, tab, CR or
-    NUL gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
-
-
-def audit_csv_rows(events) -> Iterator[str]:
-    """The events as CSV lines (RFC 4180, header first), streamed."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def line(values) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([csv_safe(v) for v in values])
-        return buffer.getvalue()
-
-    yield line(CSV_COLUMNS)
-    for event in events.iterator(chunk_size=500):
-        yield line(
-            (
-                event.at.astimezone(dt.UTC).isoformat(),
-                event.actor.username if event.actor else "",
-                event.roles,
-                event.action,
-                event.outcome,
-                event.object_type,
-                event.object_id,
-                event.site.code if event.site else "",
-                event.ip or "",
-                event.request_id or "",
-                event.method,
-                event.path,
-                json.dumps(event.details, sort_keys=True, ensure_ascii=False),
-            )
-        )

@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from logs_app.timeutils import check_param_date
+from core.timeutils import check_param_date
 
 
 class AuditFilterForm(forms.Form):

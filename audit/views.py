@@ -16,9 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from logs_app.audit import audit_csv_rows, audit_event_list, can_view_audit
-from logs_app.forms_audit import AuditFilterForm
-from logs_app.services import audit_record
+from audit.forms import AuditFilterForm
+from audit.selectors import audit_csv_rows, audit_event_list, can_view_audit
+from audit.services import audit_record
 
 
 def _filtered(request: HttpRequest) -> tuple[AuditFilterForm, dict, object]:
@@ -112,7 +112,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     rows = [(event, audit_details(event.details)) for event in page.object_list]
     return render(
         request,
-        "logs_app/audit_list.html",
+        "audit/audit_list.html",
         {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
     )
 
@@ -126,7 +126,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
         page = Paginator(events.none(), settings.PEERLOG_PAGE_SIZE).get_page(1)
         return render(
             request,
-            "logs_app/audit_list.html",
+            "audit/audit_list.html",
             {"form": form, "page": page, "rows": [], "query": ""},
             status=400,
         )

@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from logs_app.audit import request_context_enter, request_context_exit
-from logs_app.services import audit_record
+from audit.context import request_context_enter, request_context_exit
+from audit.services import audit_record
 
 
 class RequestIDMiddleware:

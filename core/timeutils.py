@@ -2,20 +2,10 @@
 
 import datetime as dt
 import re
-import zoneinfo
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-
-from mentors.models import Mentor
-
-
-def mentor_tz(mentor: Mentor) -> zoneinfo.ZoneInfo:
-    """The mentor's home time zone: their first site's (by id); UTC without one.
-    Expects `sites` to be prefetched when called in a loop."""
-    sites = sorted(mentor.sites.all(), key=lambda site: site.pk)
-    return sites[0].tzinfo if sites else zoneinfo.ZoneInfo("UTC")
 
 
 def local_today(tz: dt.tzinfo, now: dt.datetime | None = None) -> dt.date:

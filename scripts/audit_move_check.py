@@ -1,0 +1,254 @@
+"""Prove that moving the audit tables between apps keeps a database intact
+(issue 12): AuditEvent and DataChange moved from logs_app to audit by
+migration state only (`SeparateDatabaseAndState`, `db_table` kept).
+
+On the PostgreSQL server of DATABASE_URL this script
+1. creates a database and migrates it with the code of BEFORE (the last commit
+   before the move, checked out in a temporary git worktree), fills it with the
+   demo program (`seed_demo`) plus an audit row and a history row;
+2. counts the rows of every table, migrates the same database with this
+   checkout's code, and counts again: every count must be unchanged;
+3. checks the moved models' content types were renamed (same ids, so admin
+   history and permissions keep pointing at them), the append-only triggers
+   are still there and still refuse DELETE, TRUNCATE and UPDATE to a role that
+   is not a member of the history admin role (the role tests/logs_app/
+   test_audit.py uses, `peerlog_test_app`), and the history trigger still
+   records a change;
+4. drops the database and the worktree again.
+
+    DATABASE_URL=postgres://peerlog:...@127.0.0.1:5432/peerlog \\
+        .venv/bin/python scripts/audit_move_check.py
+
+The role of DATABASE_URL needs CREATEDB and must be able to SET ROLE to the
+app role (.ci/run, step c, sets both up). Exit status 0 when all holds."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+# The last commit before issue 12 moved the audit tables out of logs_app.
+BEFORE = "d41482be504f7edcbb4ebf785f49fa75d77fbb49"
+MOVED_TABLES = ("logs_app_auditevent", "logs_app_datachange")
+APPEND_ONLY_TABLES = (*MOVED_TABLES, "logs_app_logrevision")
+MOVED_MODELS = ("auditevent", "datachange")
+APP_ROLE = "peerlog_test_app"
+
+# Rows the demo program does not write: one audit event through the old
+# code's own service, one history row by changing a log.
+BEFORE_ROWS = """
+from logs_app.models import InteractionLog
+from logs_app.services import audit_record
+audit_record(action="move_check.before")
+log = InteractionLog.objects.order_by("pk").first()
+InteractionLog.objects.filter(pk=log.pk).update(place="move check")
+"""
+
+
+def fail(message: str) -> None:
+    print(f"FAILED: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def manage(cwd: Path, url: str, *args: str) -> None:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("CI", "CELERY_BROKER_URL", "REDIS_URL")
+    }
+    env.update(
+        DATABASE_URL=url,
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        DJANGO_DEBUG="1",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    command = [sys.executable, "manage.py", *args]
+    print(f"--- [{cwd.name}] manage.py {' '.join(args[:2])}", flush=True)
+    subprocess.run(command, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def row_counts(conn: psycopg.Connection) -> dict[str, int]:
+    tables = [
+        row[0]
+        for row in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            " ORDER BY tablename"
+        )
+    ]
+    return {
+        table: conn.execute(
+            sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+        ).fetchone()[0]
+        for table in tables
+    }
+
+
+def content_types(conn: psycopg.Connection) -> dict[str, tuple[int, str]]:
+    rows = conn.execute(
+        "SELECT model, id, app_label FROM django_content_type WHERE model = ANY(%s)",
+        [list(MOVED_MODELS)],
+    ).fetchall()
+    return {model: (pk, label) for model, pk, label in rows}
+
+
+def refused(conn: psycopg.Connection, statement: str, setting: str = "") -> bool:
+    """Whether `statement` raises, run as APP_ROLE in a rolled-back transaction."""
+    try:
+        with conn.transaction(force_rollback=True):
+            conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(APP_ROLE)))
+            if setting:
+                conn.execute("SELECT set_config(%s, 'on', true)", [setting])
+            conn.execute(statement)
+    except psycopg.errors.RaiseException as error:
+        return "append-only" in str(error)
+    return False
+
+
+def check_after(conn: psycopg.Connection) -> None:
+    triggers = {
+        (table, name)
+        for table, name in conn.execute(
+            "SELECT c.relname, t.tgname FROM pg_trigger t"
+            " JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal"
+        )
+    }
+    for table in APPEND_ONLY_TABLES:
+        for name in ("peerlog_append_only", "peerlog_append_only_truncate"):
+            if (table, name) not in triggers:
+                fail(f"trigger {name} missing on {table}")
+    (member,) = conn.execute(
+        "SELECT to_regrole(%s) IS NOT NULL AND pg_has_role(current_user, %s, 'MEMBER')"
+        " AND NOT pg_has_role(%s, 'peerlog_history_admin', 'MEMBER')",
+        [APP_ROLE, APP_ROLE, APP_ROLE],
+    ).fetchone()
+    if not member:
+        fail(f"needs role {APP_ROLE}, usable here, not a history admin (.ci/run c)")
+    tables = sql.SQL(", ").join(sql.Identifier(t) for t in APPEND_ONLY_TABLES)
+    conn.execute(
+        sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON {} TO {}").format(
+            tables, sql.Identifier(APP_ROLE)
+        )
+    )
+    try:
+        for table in APPEND_ONLY_TABLES:
+            name = sql.Identifier(table)
+            checks = {
+                "DELETE": sql.SQL("DELETE FROM {}").format(name),
+                "TRUNCATE": sql.SQL("TRUNCATE {}").format(name),
+                "UPDATE": sql.SQL("UPDATE {} SET id = id").format(name),
+            }
+            for operation, statement in checks.items():
+                setting = {
+                    "DELETE": "peerlog.allow_purge",
+                    "TRUNCATE": "peerlog.allow_truncate",
+                }.get(operation, "")
+                if not refused(conn, statement, setting):
+                    fail(f"{operation} of {table} was not refused to {APP_ROLE}")
+            print(f"ok: {table} refuses DELETE, TRUNCATE, UPDATE to {APP_ROLE}")
+    finally:
+        conn.execute(
+            sql.SQL(
+                "REVOKE SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON {} FROM {}"
+            ).format(tables, sql.Identifier(APP_ROLE))
+        )
+    with conn.transaction(force_rollback=True):
+        (before,) = conn.execute("SELECT count(*) FROM logs_app_datachange").fetchone()
+        conn.execute(
+            "UPDATE logs_app_interactionlog SET place = 'after the move'"
+            " WHERE id = (SELECT min(id) FROM logs_app_interactionlog)"
+        )
+        (after,) = conn.execute("SELECT count(*) FROM logs_app_datachange").fetchone()
+        if after != before + 1:
+            fail("the history trigger did not record a change after the move")
+    print("ok: the history trigger still writes to logs_app_datachange")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--before", default=BEFORE, help="commit before the move")
+    parser.add_argument(
+        "--database",
+        default=os.environ.get("PEERLOG_MOVE_CHECK_DATABASE", "peerlog_move_check"),
+    )
+    options = parser.parse_args()
+    server_url = os.environ.get("DATABASE_URL", "")
+    if not server_url.startswith(("postgres://", "postgresql://")):
+        fail("set DATABASE_URL to a PostgreSQL server (any database on it)")
+    url = with_database(server_url, options.database)
+    name = sql.Identifier(options.database)
+
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(name))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    with tempfile.TemporaryDirectory(prefix="peerlog-move-check-") as tmp:
+        before_tree = Path(tmp) / "before"
+        subprocess.run(
+            ["git", "worktree", "add", "--quiet", "--detach", str(before_tree)]
+            + [options.before],
+            cwd=ROOT,
+            check=True,
+        )
+        try:
+            manage(before_tree, url, "migrate", "--no-input")
+            manage(before_tree, url, "seed_demo")
+            manage(before_tree, url, "shell", "-c", BEFORE_ROWS)
+            with psycopg.connect(url, autocommit=True) as conn:
+                counts_before = row_counts(conn)
+                types_before = content_types(conn)
+            for table in MOVED_TABLES:
+                if not counts_before[table]:
+                    fail(f"{table} is empty before the move: nothing proved")
+            manage(ROOT, url, "migrate", "--no-input")
+            with psycopg.connect(url, autocommit=True) as conn:
+                counts_after = row_counts(conn)
+                types_after = content_types(conn)
+                counts_before.pop("django_migrations")
+                counts_after.pop("django_migrations")
+                if counts_after != counts_before:
+                    changed = {
+                        table: (counts_before.get(table), counts_after.get(table))
+                        for table in set(counts_before) | set(counts_after)
+                        if counts_before.get(table) != counts_after.get(table)
+                    }
+                    fail(f"row counts changed (before, after): {changed}")
+                print(
+                    f"ok: {len(counts_after)} tables, {sum(counts_after.values())}"
+                    " rows unchanged; "
+                    + ", ".join(f"{t} {counts_after[t]}" for t in MOVED_TABLES)
+                )
+                for model in MOVED_MODELS:
+                    if types_before.get(model, (None,))[0] != types_after[model][0]:
+                        fail(f"content type of {model} changed id")
+                    if types_after[model][1] != "audit":
+                        fail(f"content type of {model} is {types_after[model]}")
+                print("ok: content types renamed to audit, ids kept")
+                check_after(conn)
+        finally:
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(before_tree)],
+                cwd=ROOT,
+                check=False,
+            )
+            with psycopg.connect(server_url, autocommit=True) as admin:
+                admin.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name)
+                )
+    print("audit move check passed")
+
+
+if __name__ == "__main__":
+    main()
