@@ -177,6 +177,17 @@ def check_after(conn: psycopg.Connection) -> None:
     print("ok: the history trigger still writes to logs_app_datachange")
 
 
+def has_commit(commit: str) -> bool:
+    return (
+        subprocess.run(
+            ["git", "cat-file", "-e", f"{commit}^{{commit}}"],
+            cwd=ROOT,
+            capture_output=True,
+        ).returncode
+        == 0
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", default=BEFORE, help="commit before the move")
@@ -190,6 +201,15 @@ def main() -> None:
         fail("set DATABASE_URL to a PostgreSQL server (any database on it)")
     url = with_database(server_url, options.database)
     name = sql.Identifier(options.database)
+    if not has_commit(options.before):
+        # A shallow clone lacks the history; fetch it once if a remote has it.
+        subprocess.run(["git", "fetch", "--quiet", "--unshallow"], cwd=ROOT)
+    if not has_commit(options.before):
+        print(
+            f"SKIPPED: commit {options.before[:12]} is not in this clone, so the "
+            "database before the move cannot be built (clone with history)."
+        )
+        return
 
     with psycopg.connect(server_url, autocommit=True) as admin:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(name))
