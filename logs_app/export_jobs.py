@@ -610,8 +610,11 @@ class DownloadProblem:
 def export_download_check(
     *, user, job: ExportJob, now: dt.datetime
 ) -> DownloadProblem | None:
-    """Why `user` may not download `job` now (None when they may): the link
-    expired, or their whole scope no longer covers the file (AZ-13)."""
+    """Why `user` may not download `job` now (None when they may): there is no
+    file (a direct export keeps none), the link expired, or their whole scope
+    no longer covers the file (AZ-13)."""
+    if job.delivery != ExportJob.Delivery.JOB or not job.file_name:
+        return DownloadProblem(EXPIRED)  # nothing to serve, so nothing to deny
     if job.status != Status.DONE or (job.expires_at and job.expires_at <= now):
         return DownloadProblem(EXPIRED)
     reason = export_scope_narrowed(user=user, job=job)

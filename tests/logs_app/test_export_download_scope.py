@@ -8,6 +8,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from logs_app import export_jobs
 from logs_app.export_jobs import export_job_run
@@ -145,6 +146,36 @@ def test_a_file_that_does_not_say_what_it_holds_is_not_served(
     job = _finished_job(rita)
     ExportJob.objects.filter(pk=job.pk).update(covered={})
     assert _download(as_user(rita), job).status_code == 403
+
+
+def test_direct_export_download_url_is_gone_not_denied(
+    data,  # noqa: F811
+    rita,
+    as_user,
+):
+    """Issue 11 finding 4 (AZ-13, review): a direct export keeps no file and
+    records no coverage; its download URL answered 410 gone before the scope
+    re-check and must still, without an export.denied row for a file that
+    never existed."""
+    started = export_jobs.export_direct(
+        user=rita,
+        filters=ExportFilters(),
+        level="coded",
+        fmt="csv",
+        request=None,
+        expected=None,
+        now=timezone.now(),
+    )
+    started.file.close()
+    job = started.job
+    assert (job.delivery, job.file_name) == (ExportJob.Delivery.DIRECT, "")
+
+    response = _download(as_user(rita), job)
+
+    assert response.status_code == 410
+    assert not AuditEvent.objects.filter(action="export.denied").exists()
+    page = as_user(rita).get(reverse("export_detail", args=[job.pk]))
+    assert page.context["scope_narrowed"] is False
 
 
 # --- AZ-9: the job runs under the rights its requester has then -----------------------
