@@ -462,6 +462,9 @@ def export_job_run(job_id: int, *, now: dt.datetime | None = None) -> str:
             progress_rows=rows, heartbeat_at=timezone.now()
         )
 
+    # The sites the file can hold, read before it is written (AZ-13): the
+    # scope may narrow while the writers run, and must not hide a site.
+    sites_before = exports.export_coverage(user, filters)["sites"]
     try:
         with open(partial, "wb") as out:
             result = exports.export_write(
@@ -481,8 +484,7 @@ def export_job_run(job_id: int, *, now: dt.datetime | None = None) -> str:
         _mark_failed(job, exc)
         return "failed"
 
-    # What the file holds, for the download's scope check (AZ-13).
-    covered = exports.export_coverage(user, filters)
+    covered = _covered(result.participants, sites_before)
     finished = timezone.now()
     with transaction.atomic():
         if not ExportJob.objects.filter(pk=job.pk, status=Status.RUNNING).exists():
@@ -505,6 +507,22 @@ def export_job_run(job_id: int, *, now: dt.datetime | None = None) -> str:
         )
         _notify_ready(job, finished)
     return "done"
+
+
+def _covered(participants: set[int], sites_before: list[int]) -> dict[str, list[int]]:
+    """What a job's file holds, for the download's scope check (AZ-13): every
+    participant the writers emitted, and every site it can hold: those in scope
+    before the write, and those of its participants after it (a participant
+    moved meanwhile is in both)."""
+    ids = sorted(participants)
+    sites = set(sites_before)
+    for start in range(0, len(ids), _CHECK_BATCH):
+        sites.update(
+            Participant.objects.filter(
+                pk__in=ids[start : start + _CHECK_BATCH]
+            ).values_list("site_id", flat=True)
+        )
+    return {"sites": sorted(sites), "participants": ids}
 
 
 def _notify_ready(job: ExportJob, now: dt.datetime) -> None:
