@@ -1470,6 +1470,9 @@ def write_xlsx(
 _XLSX_TIME = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)  # written as UTC ("Z")
 
 
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same export gives the same bytes
+
+
 class _FixedTimeZip(zipfile.ZipFile):
     """A zip whose every entry carries _ZIP_TIME. openpyxl adds parts by name
     (`writestr`) and the write-only sheets from temporary files (`write`); both
@@ -1488,6 +1491,8 @@ class _FixedTimeZip(zipfile.ZipFile):
 
 
 def _fixed_zip_info(name: str) -> zipfile.ZipInfo:
+    """A zip entry with the fixed time, deflated, mode 644 (the workbook's parts
+    and the package's files alike)."""
     info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16
@@ -1734,14 +1739,8 @@ def codebook_markdown(
     return "\n".join(out) + "\n"
 
 
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same export gives the same bytes
-
-
 def _zip_member(archive: zipfile.ZipFile, name: str):
-    info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.external_attr = 0o644 << 16
-    return archive.open(info, "w", force_zip64=True)
+    return archive.open(_fixed_zip_info(name), "w", force_zip64=True)
 
 
 def write_package(
