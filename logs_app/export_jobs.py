@@ -462,6 +462,9 @@ def export_job_run(job_id: int, *, now: dt.datetime | None = None) -> str:
             progress_rows=rows, heartbeat_at=timezone.now()
         )
 
+    # The sites the file can hold, read before it is written (AZ-13): the
+    # scope may narrow while the writers run, and must not hide a site.
+    sites_before = exports.export_coverage(user, filters)["sites"]
     try:
         with open(partial, "wb") as out:
             result = exports.export_write(
@@ -481,8 +484,7 @@ def export_job_run(job_id: int, *, now: dt.datetime | None = None) -> str:
         _mark_failed(job, exc)
         return "failed"
 
-    # What the file holds, for the download's scope check (AZ-13).
-    covered = exports.export_coverage(user, filters)
+    covered = _covered(result.participants, sites_before)
     finished = timezone.now()
     with transaction.atomic():
         if not ExportJob.objects.filter(pk=job.pk, status=Status.RUNNING).exists():
@@ -505,6 +507,22 @@ def export_job_run(job_id: int, *, now: dt.datetime | None = None) -> str:
         )
         _notify_ready(job, finished)
     return "done"
+
+
+def _covered(participants: set[int], sites_before: list[int]) -> dict[str, list[int]]:
+    """What a job's file holds, for the download's scope check (AZ-13): every
+    participant the writers emitted, and every site it can hold: those in scope
+    before the write, and those of its participants after it (a participant
+    moved meanwhile is in both)."""
+    ids = sorted(participants)
+    sites = set(sites_before)
+    for start in range(0, len(ids), _CHECK_BATCH):
+        sites.update(
+            Participant.objects.filter(
+                pk__in=ids[start : start + _CHECK_BATCH]
+            ).values_list("site_id", flat=True)
+        )
+    return {"sites": sorted(sites), "participants": ids}
 
 
 def _notify_ready(job: ExportJob, now: dt.datetime) -> None:
@@ -610,8 +628,11 @@ class DownloadProblem:
 def export_download_check(
     *, user, job: ExportJob, now: dt.datetime
 ) -> DownloadProblem | None:
-    """Why `user` may not download `job` now (None when they may): the link
-    expired, or their whole scope no longer covers the file (AZ-13)."""
+    """Why `user` may not download `job` now (None when they may): there is no
+    file (a direct export keeps none), the link expired, or their whole scope
+    no longer covers the file (AZ-13)."""
+    if job.delivery != ExportJob.Delivery.JOB or not job.file_name:
+        return DownloadProblem(EXPIRED)  # nothing to serve, so nothing to deny
     if job.status != Status.DONE or (job.expires_at and job.expires_at <= now):
         return DownloadProblem(EXPIRED)
     reason = export_scope_narrowed(user=user, job=job)

@@ -215,9 +215,10 @@ def exported_logs(user, filters: ExportFilters) -> QuerySet[InteractionLog]:
 
 
 def export_coverage(user, filters: ExportFilters) -> dict[str, list[int]]:
-    """The sites and participants whose logs the export of `filters` holds, for
-    re-checking the requester's scope when the file is served (AZ-13). Read
-    after the file is written, so a log filed meanwhile can only add to it."""
+    """The sites and participants whose logs the export of `filters` would hold
+    under `user`'s scope as it is now. A job reads it before writing and keeps
+    its sites (AZ-13): the scope can narrow while the file is written, so what
+    the file holds is taken from the writers (`ExportResult.participants`)."""
     pairs = set(
         exported_logs(user, filters)
         .order_by()
@@ -1197,6 +1198,18 @@ PROGRESS_EVERY = 20_000  # rows between progress reports (Python path)
 class WriteResult:
     rows: int
     columns: list[str]
+    # Every participant with a row in the file, as the writer emitted them: what
+    # a job's download re-checks (AZ-13). Read from the rows themselves, so a
+    # scope narrowed while the file is written cannot hide one.
+    participants: set[int] = field(default_factory=set)
+
+
+def _emitted_participants(codes: set[bytes], arrays: tuple) -> set[int]:
+    """The ids behind the participant codes a COPY wrote (from the pseudonym
+    arrays the statements joined on)."""
+    p_ids, p_codes, _m_ids, _m_codes = arrays
+    by_code = dict(zip(p_codes, p_ids, strict=True))
+    return {by_code[code.decode()] for code in codes}
 
 
 class _Counter:
@@ -1233,8 +1246,10 @@ def write_wide_csv(
     names = [c.name for c in columns]
     out.write(_header(names))
     counter = _Counter(progress)
+    participants: set[int] = set()
     if use_copy(sets):
         arrays = _pseudonym_arrays()
+        codes: set[bytes] = set()
         for lo, hi, ids in _chunks(logs, COPY_CHUNK_IDS):
             statement = copy_statement(
                 logs=logs,
@@ -1245,25 +1260,38 @@ def write_wide_csv(
                 arrays=arrays,
                 ids=ids,
             )
-            _pass_through(out, copy_rows([statement]), counter)
+            _pass_through(out, copy_rows([statement]), counter, codes)
             counter.report()  # between statements: the connection is free
+        participants = _emitted_participants(codes, arrays)
     else:
         sink = _CsvSink(out)
         spec = [(c.value, c.type, c.free_text) for c in columns]
         for row in python_rows(logs, sets):
             sink.row([_cell(get(row), t, f) for get, t, f in spec])
+            participants.add(row["participant_id"])
             counter.add()
         sink.close()
-    return WriteResult(rows=counter.rows, columns=names)
+    return WriteResult(rows=counter.rows, columns=names, participants=participants)
 
 
-def _pass_through(out: BinaryIO, rows: Iterator[bytes], counter: _Counter) -> None:
+_PARTICIPANT_CODE = re.compile(rb"[0-9]+,([^,]+),").match
+
+
+def _pass_through(
+    out: BinaryIO, rows: Iterator[bytes], counter: _Counter, codes: set[bytes]
+) -> None:
     """PostgreSQL ends each row with LF; RFC 4180 wants CRLF. Each COPY message is
     exactly one row, so its last byte is the row's end (line breaks inside
-    quoted text are kept as typed). Written in blocks of about 256 KB."""
+    quoted text are kept as typed). Written in blocks of about 256 KB.
+    Adds each row's participant code to `codes`: both files start with log_id
+    (an integer) and participant_code (never quoted), so it is the text
+    between the first two commas (a regex, as psycopg hands over memoryviews:
+    about 0.35 s per million rows)."""
     block: list[bytes] = []
     size = 0
+    add_code = codes.add
     for row in rows:
+        add_code(_PARTICIPANT_CODE(row)[1])
         block.append(row[:-1])
         block.append(b"\r\n")
         size += len(row)
@@ -1287,14 +1315,17 @@ def write_long_csv(
     sets = sets if sets is not None else option_sets()
     out.write(_header(LONG_COLUMNS))
     counter = _Counter(progress)
+    participants: set[int] = set()
     if use_copy(sets):
         arrays = _pseudonym_arrays()
+        codes: set[bytes] = set()
         for lo, hi, ids in _chunks(logs, COPY_CHUNK_IDS):
             statement = long_copy_statement(
                 logs=logs, sets=sets, lo=lo, hi=hi, arrays=arrays, ids=ids
             )
-            _pass_through(out, copy_rows([statement]), counter)
+            _pass_through(out, copy_rows([statement]), counter, codes)
             counter.report()
+        participants = _emitted_participants(codes, arrays)
     else:
         sink = _CsvSink(out)
         for row in python_rows(logs, sets):
@@ -1309,9 +1340,12 @@ def write_long_csv(
             for options in sorted(sets, key=lambda o: o.key):
                 for code in row[f"{options.key}_codes"]:
                     sink.row([*base, options.key, neutralise(code)])
+                    participants.add(row["participant_id"])
                     counter.add()
         sink.close()
-    return WriteResult(rows=counter.rows, columns=list(LONG_COLUMNS))
+    return WriteResult(
+        rows=counter.rows, columns=list(LONG_COLUMNS), participants=participants
+    )
 
 
 def write_options_csv(out: BinaryIO, *, sets: list[OptionList]) -> WriteResult:
@@ -1378,7 +1412,9 @@ def write_xlsx(
     sheet.append([c.name for c in columns])
     formats = {"date": "yyyy-mm-dd", "time": "hh:mm:ss"}
     counter = _Counter(progress)
+    participants: set[int] = set()
     for row in python_rows(logs, sets):
+        participants.add(row["participant_id"])
         cells = []
         for column in columns:
             value = _xlsx_value(column.value(row), column)
@@ -1406,12 +1442,19 @@ def write_xlsx(
     for key, value in _about_lines(info, counter.rows):
         about.append([key, value])
     _save_workbook(book, out)
-    return WriteResult(rows=counter.rows, columns=[c.name for c in columns])
+    return WriteResult(
+        rows=counter.rows,
+        columns=[c.name for c in columns],
+        participants=participants,
+    )
 
 
 # The workbook's document times: fixed, so the same export gives the same bytes
 # (no export timestamp in the file; openpyxl would write "now").
 _XLSX_TIME = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)  # written as UTC ("Z")
+
+
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same export gives the same bytes
 
 
 class _FixedTimeZip(zipfile.ZipFile):
@@ -1432,6 +1475,8 @@ class _FixedTimeZip(zipfile.ZipFile):
 
 
 def _fixed_zip_info(name: str) -> zipfile.ZipInfo:
+    """A zip entry with the fixed time, deflated, mode 644 (the workbook's parts
+    and the package's files alike)."""
     info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16
@@ -1678,14 +1723,8 @@ def codebook_markdown(
     return "\n".join(out) + "\n"
 
 
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same export gives the same bytes
-
-
 def _zip_member(archive: zipfile.ZipFile, name: str):
-    info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.external_attr = 0o644 << 16
-    return archive.open(info, "w", force_zip64=True)
+    return archive.open(_fixed_zip_info(name), "w", force_zip64=True)
 
 
 def write_package(
@@ -1707,7 +1746,10 @@ def write_package(
                 member, logs=logs, level=level, sets=sets, progress=progress
             )
         with _zip_member(archive, "log_options.csv") as member:
-            write_long_csv(member, logs=logs, sets=sets)
+            # Its own statements: a log filed meanwhile may be only in this file.
+            result.participants |= write_long_csv(
+                member, logs=logs, sets=sets
+            ).participants
         with _zip_member(archive, "options.csv") as member:
             write_options_csv(member, sets=sets)
         with _zip_member(archive, "datapackage.json") as member:
@@ -1752,6 +1794,7 @@ class ExportResult:
     sha256: str
     size: int
     excluded: dict[str, int]
+    participants: set[int] = field(default_factory=set)  # see WriteResult
 
 
 CONTENT_TYPES = {
@@ -1802,4 +1845,5 @@ def export_write(
         sha256=sink.sha.hexdigest(),
         size=sink.size,
         excluded=preview.excluded,
+        participants=result.participants,
     )

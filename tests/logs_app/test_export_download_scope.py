@@ -8,9 +8,10 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEvent
-from logs_app import export_jobs
+from logs_app import export_jobs, exports
 from logs_app.export_jobs import export_job_run
 from logs_app.exports import ExportFilters, pseudonym
 from logs_app.models_export import ExportJob, ExportLevel
@@ -145,6 +146,116 @@ def test_a_file_that_does_not_say_what_it_holds_is_not_served(
     job = _finished_job(rita)
     ExportJob.objects.filter(pk=job.pk).update(covered={})
     assert _download(as_user(rita), job).status_code == 403
+
+
+def _revoke_site(rita, other_site, other_participant):
+    SiteAccess.objects.filter(user=rita, site=other_site).delete()
+
+
+def _withdraw_consent(rita, other_site, other_participant):
+    other_participant.has_research_consent = False
+    other_participant.save()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "long", "xlsx", "package"])
+@pytest.mark.parametrize("change", [_revoke_site, _withdraw_consent])
+def test_scope_narrowed_while_the_file_is_written_refuses_the_download(
+    data,  # noqa: F811
+    rita,
+    other_site,
+    other_participant,
+    as_user,
+    monkeypatch,
+    change,
+    fmt,
+):
+    """Issue 11 finding 4 (AZ-13, review): Sydney's access was revoked (or a
+    Sydney participant withdrew consent) while the job wrote its file. The file
+    held Sydney's rows, but what it held was read after the write, under the
+    narrowed scope, so it left Sydney out and every download passed. The job
+    now records the participants the writers actually emitted."""
+    real_write = exports.export_write
+
+    def write_then_narrow(out, **kwargs):
+        result = real_write(out, **kwargs)
+        change(rita, other_site, other_participant)
+        return result
+
+    monkeypatch.setattr(exports, "export_write", write_then_narrow)
+    job = export_jobs.export_job_create(
+        user=rita, filters=ExportFilters(), level="coded", fmt=fmt
+    )
+    assert export_job_run(job.pk) == "done"
+    job.refresh_from_db()
+    assert other_participant.pk in job.covered["participants"]
+
+    response = _download(as_user(rita), job)
+
+    assert response.status_code == 403
+    denial = AuditEvent.objects.get(action="export.denied")
+    assert denial.details["via"] == "download"
+    assert not AuditEvent.objects.filter(action="export.download").exists()
+
+
+def test_scope_narrowed_before_the_write_leaves_the_file_servable(
+    data,  # noqa: F811
+    rita,
+    other_site,
+    other_participant,
+    as_user,
+    monkeypatch,
+):
+    """Issue 11 finding 4 (AZ-13, review): the record is exact. Consent
+    withdrawn after the job started but before its file was read leaves the
+    participant out of the file and out of the record: the download passes."""
+    real_write = exports.export_write
+
+    def narrow_then_write(out, **kwargs):
+        _withdraw_consent(rita, other_site, other_participant)
+        return real_write(out, **kwargs)
+
+    monkeypatch.setattr(exports, "export_write", narrow_then_write)
+    job = export_jobs.export_job_create(
+        user=rita, filters=ExportFilters(), level="coded", fmt="csv"
+    )
+    assert export_job_run(job.pk) == "done"
+    job.refresh_from_db()
+    assert other_participant.pk not in job.covered["participants"]
+
+    response = _download(as_user(rita), job)
+
+    assert response.status_code == 200
+    assert pseudonym("P", other_participant.pk) not in _participants_in(response)
+
+
+def test_direct_export_download_url_is_gone_not_denied(
+    data,  # noqa: F811
+    rita,
+    as_user,
+):
+    """Issue 11 finding 4 (AZ-13, review): a direct export keeps no file and
+    records no coverage; its download URL answered 410 gone before the scope
+    re-check and must still, without an export.denied row for a file that
+    never existed."""
+    started = export_jobs.export_direct(
+        user=rita,
+        filters=ExportFilters(),
+        level="coded",
+        fmt="csv",
+        request=None,
+        expected=None,
+        now=timezone.now(),
+    )
+    started.file.close()
+    job = started.job
+    assert (job.delivery, job.file_name) == (ExportJob.Delivery.DIRECT, "")
+
+    response = _download(as_user(rita), job)
+
+    assert response.status_code == 410
+    assert not AuditEvent.objects.filter(action="export.denied").exists()
+    page = as_user(rita).get(reverse("export_detail", args=[job.pk]))
+    assert page.context["scope_narrowed"] is False
 
 
 # --- AZ-9: the job runs under the rights its requester has then -----------------------
