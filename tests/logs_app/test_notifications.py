@@ -721,8 +721,8 @@ def test_two_concurrent_dispatchers_count_each_row_once(
 
 
 # A heartbeat thread's timed wait must expire while the send sleeps; under
-# faketime (.ci/run step b2) timed waits in threads do not (libfaketime shifts
-# the monotonic clock they are measured against), so that step leaves it out.
+# faketime timed waits in threads do not (libfaketime shifts the monotonic
+# clock they are measured against), so there it skips (tests/conftest.py).
 @pytest.mark.real_time
 @pytest.mark.django_db(transaction=True)
 def test_a_slow_smtp_send_keeps_the_alert_leased(supervisor, emails, settings):
