@@ -464,7 +464,7 @@ def export_job_run(job_id: int, *, now: dt.datetime | None = None) -> str:
 
     # The sites the file can hold, read before it is written (AZ-13): the
     # scope may narrow while the writers run, and must not hide a site.
-    sites_before = exports.export_coverage(user, filters)["sites"]
+    sites_before = exports.export_site_ids(user, filters)
     try:
         with open(partial, "wb") as out:
             result = exports.export_write(

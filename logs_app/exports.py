@@ -214,21 +214,17 @@ def exported_logs(user, filters: ExportFilters) -> QuerySet[InteractionLog]:
     return logs
 
 
-def export_coverage(user, filters: ExportFilters) -> dict[str, list[int]]:
-    """The sites and participants whose logs the export of `filters` would hold
-    under `user`'s scope as it is now. A job reads it before writing and keeps
-    its sites (AZ-13): the scope can narrow while the file is written, so what
-    the file holds is taken from the writers (`ExportResult.participants`)."""
-    pairs = set(
+def export_site_ids(user, filters: ExportFilters) -> list[int]:
+    """The sites whose logs the export of `filters` would hold under `user`'s
+    scope as it is now. A job reads them before writing and keeps them (AZ-13):
+    the scope can narrow while the file is written; the participants the file
+    holds come from the writers (`ExportResult.participants`)."""
+    return sorted(
         exported_logs(user, filters)
         .order_by()
-        .values_list("participant__site_id", "participant_id")
+        .values_list("participant__site_id", flat=True)
         .distinct()
     )
-    return {
-        "sites": sorted({site for site, _participant in pairs}),
-        "participants": sorted({participant for _site, participant in pairs}),
-    }
 
 
 EXCLUSION_REASONS = {
