@@ -24,7 +24,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Value
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -314,7 +314,6 @@ def notification_send(pk: int, now: dt.datetime | None = None) -> str:
     when the SMTP send returned). Returns the final status. Safe to call for a
     row that is already sent: it does nothing.
     `now` pins the clock at the claim (tests); it moves on with real time."""
-    kind = Notification.objects.filter(pk=pk).values_list("kind", flat=True).first()
     now = now or timezone.now()
     clock = _clock(now)
     claimed = Notification.objects.filter(
@@ -323,7 +322,14 @@ def notification_send(pk: int, now: dt.datetime | None = None) -> str:
         status=Notification.Status.SENDING,
         claimed_at=now,
         attempts=F("attempts") + 1,
-        next_attempt_at=now + lease_for(kind or ""),
+        # Each kind's lease, chosen in the UPDATE itself (no read first).
+        next_attempt_at=Case(
+            When(
+                kind=Notification.Kind.SAFETY_ALERT,
+                then=Value(now + lease_for(Notification.Kind.SAFETY_ALERT)),
+            ),
+            default=Value(now + LEASE),
+        ),
     )
     notification = Notification.objects.select_related("recipient").get(pk=pk)
     if not claimed:
