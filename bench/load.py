@@ -36,15 +36,12 @@ PEERLOG_BENCH_MIX_SEED (1)."""
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import http.cookiejar
 import math
 import multiprocessing
 import os
-import re
 import signal
-import socket
 import statistics
 import subprocess
 import threading
@@ -55,6 +52,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+import server
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("PEERLOG_BENCH_LOAD_SECONDS", "20"))
@@ -67,73 +66,6 @@ MIX_SEED = int(os.environ.get("PEERLOG_BENCH_MIX_SEED", "1"))
 # Supervisors signed in for the mix (each sign-in costs a password hash).
 MIX_SUPERVISORS = 8
 WARMUP_SECONDS = 2.0
-CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_ready(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer /healthz")
-
-
-def _workers(master: int) -> list[int]:
-    children = Path(f"/proc/{master}/task/{master}/children")
-    with contextlib.suppress(OSError):
-        return [int(pid) for pid in children.read_text().split()]
-    return []
-
-
-def _rss_kb(pid: int) -> int:
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def _login(port: int, username: str, password: str) -> str:
-    """Sign in through the form; return the Cookie header for later requests."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    base = f"http://127.0.0.1:{port}"
-    with opener.open(f"{base}/accounts/login/", timeout=30) as response:
-        html = response.read().decode()
-    match = CSRF_INPUT.search(html)
-    if not match:
-        raise RuntimeError("no CSRF token on the sign-in form")
-    body = urllib.parse.urlencode(
-        {
-            "csrfmiddlewaretoken": match.group(1),
-            "username": username,
-            "password": password,
-        }
-    ).encode()
-    request = urllib.request.Request(
-        f"{base}/accounts/login/", data=body, headers={"Referer": base + "/"}
-    )
-    with opener.open(request, timeout=30) as response:
-        final = response.geturl()
-        response.read()
-    names = {cookie.name for cookie in jar}
-    if "sessionid" not in names or "/accounts/login/" in final:
-        raise RuntimeError(f"sign-in as {username} failed (ended at {final})")
-    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
 
 
 def _client_loop(
@@ -196,12 +128,6 @@ def _generator(args: tuple) -> tuple[int, int, list[float]]:
     return ok, errors, [value for item in out for value in item[2]]
 
 
-def _percentile(ordered: list[float], q: float) -> float:
-    if not ordered:
-        return math.nan
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
 def _load(port: int, specs: list[dict[str, Any]]) -> dict:
     """Run one client per spec, spread over the generator processes."""
     processes = max(1, min(PROCESSES, len(specs)))
@@ -224,7 +150,7 @@ def _load(port: int, specs: list[dict[str, Any]]) -> dict:
         "rps": ok / SECONDS,
         "errors": errors,
         "p50": statistics.median(latencies) if latencies else math.nan,
-        "p95": _percentile(latencies, 0.95),
+        "p95": server.percentile(latencies, 0.95),
     }
 
 
@@ -381,7 +307,7 @@ def run(ctx) -> list[tuple[str, float, str]]:
     ensure_static()  # gunicorn renders the same templates with DEBUG off
     mentor = _busiest_mentor_username()
     plan = _plan(ctx, busiest=mentor)
-    port = _free_port()
+    port = server.free_port()
     env = {
         **ctx.child_env(),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -398,12 +324,12 @@ def run(ctx) -> list[tuple[str, float, str]]:
     )  # fmt: skip
     figures: list[tuple[str, float, str]] = []
     try:
-        _wait_ready(port, proc)
+        server.wait_ready(port, proc)
         cookies = {
             "anon": "",
-            "mentor": _login(port, mentor, dataset.PASSWORD),
-            "supervisor": _login(port, "bench.supervisor.0", dataset.PASSWORD),
-            "admin": _login(port, "bench.admin", dataset.PASSWORD),
+            "mentor": server.login(port, mentor, dataset.PASSWORD),
+            "supervisor": server.login(port, "bench.supervisor.0", dataset.PASSWORD),
+            "admin": server.login(port, "bench.admin", dataset.PASSWORD),
         }
         targets = [
             ("trivial", "anon", "/healthz"),
@@ -422,13 +348,13 @@ def run(ctx) -> list[tuple[str, float, str]]:
             conn.close()
             if status != 200:
                 raise RuntimeError(f"GET {path} as {who}: HTTP {status}")
-        workers = _workers(proc.pid)
-        rss_before = {pid: _rss_kb(pid) for pid in workers}
+        workers = server.workers(proc.pid)
+        rss_before = {pid: server.rss_kb(pid) for pid in workers}
         results = {}
         for name, who, path in targets:
             results[name] = _load(port, [_get_spec(path, cookies[who])] * CONCURRENCY)
-        workers_after = _workers(proc.pid)
-        rss_after = {pid: _rss_kb(pid) for pid in workers_after}
+        workers_after = server.workers(proc.pid)
+        rss_after = {pid: server.rss_kb(pid) for pid in workers_after}
 
         identities = [
             *dict.fromkeys(plan["mentors"][: max(SUBMIT_CLIENTS, MIX_USERS)]),
@@ -437,11 +363,11 @@ def run(ctx) -> list[tuple[str, float, str]]:
         ]
         sessions = _sign_in_all(port, identities, dataset.PASSWORD)
         submit = _submit(port, plan, sessions)
-        mix_workers = _workers(proc.pid)
-        mix_rss_before = {pid: _rss_kb(pid) for pid in mix_workers}
+        mix_workers = server.workers(proc.pid)
+        mix_rss_before = {pid: server.rss_kb(pid) for pid in mix_workers}
         tally = _mix(port, plan, sessions, dataset.PASSWORD)
-        mix_workers_after = _workers(proc.pid)
-        mix_rss_after = {pid: _rss_kb(pid) for pid in mix_workers_after}
+        mix_workers_after = server.workers(proc.pid)
+        mix_rss_after = {pid: server.rss_kb(pid) for pid in mix_workers_after}
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -512,13 +438,13 @@ def _mix_figures(
         ("mix_rps", round((len(every) + errors) / MIX_SECONDS, 1), "req/s"),
         ("mix_errors", errors, "errors"),
         ("mix_p50_ms", round(statistics.median(every), 1) if every else math.nan, "ms"),
-        ("mix_p95_ms", round(_percentile(every, 0.95), 1), "ms"),
+        ("mix_p95_ms", round(server.percentile(every, 0.95), 1), "ms"),
     ]
     for step in STEPS:
         values = sorted(tally.latencies.get(step, []))
         if values:
             figures.append(
-                (f"mix_{step}_p95_ms", round(_percentile(values, 0.95), 1), "ms")
+                (f"mix_{step}_p95_ms", round(server.percentile(values, 0.95), 1), "ms")
             )
     figures += [
         ("mix_worker_rss_before_mb", round(before, 1), "MB"),

@@ -45,7 +45,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+import server
+
 KEY_INPUT = re.compile(r'name="idempotency_key" value="([^"]+)"')
 ALERT = re.compile(
     r'class="[^"]*(?:alert|invalid-feedback)[^"]*"[^>]*>\s*([^<]{1,200})'
@@ -158,7 +159,7 @@ class Browser:
             else:
                 self.cookies[name] = value
         if reply.headers.get("content-type", "").startswith("text/html"):
-            found = CSRF_INPUT.search(reply.text)
+            found = server.CSRF_INPUT.search(reply.text)
             if found:
                 self.token = found.group(1)
         return reply

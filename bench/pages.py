@@ -30,6 +30,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import server
+
 WARMUPS = 3
 # p95 of 30 samples is the second-slowest: too noisy. PEERLOG_BENCH_REQUESTS
 # lowers it for a run that checks the harness, not the timings (.ci/run).
@@ -44,11 +46,6 @@ def ensure_static() -> None:
     from django.core.management import call_command
 
     call_command("collectstatic", interactive=False, verbosity=0)
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
 def _measure(
@@ -88,7 +85,7 @@ def _measure(
         queries.append(count)
     return {
         "p50": statistics.median(timings),
-        "p95": _percentile(timings, 0.95),
+        "p95": server.percentile(timings, 0.95),
         "queries": max(queries),
         "queries_min": min(queries),
     }
