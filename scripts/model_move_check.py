@@ -1,13 +1,17 @@
-"""Prove that moving the audit tables between apps keeps a database intact
-(issue 12): AuditEvent and DataChange moved from logs_app to audit by
-migration state only (`SeparateDatabaseAndState`, `db_table` kept).
+"""Prove that moving models between apps keeps a database intact (issue 12):
+AuditEvent and DataChange moved from logs_app to audit, ExportRight and
+ExportJob to exports, Notification and NotificationPreference to
+notifications, all by migration state only (`SeparateDatabaseAndState`,
+`db_table` kept).
 
 On the PostgreSQL server of DATABASE_URL this script
 1. creates a database and migrates it with the code of BEFORE (the last commit
    before the move, checked out in a temporary git worktree), fills it with the
-   demo program (`seed_demo`) plus an audit row and a history row;
-2. counts the rows of every table, migrates the same database with this
-   checkout's code, and counts again: every count must be unchanged;
+   demo program (`seed_demo`) plus a row in every moved table it leaves empty;
+2. reads every table (each row's text, hashed per table), migrates the same
+   database with this checkout's code, and reads again: every row must be
+   unchanged (the content-type rows of the moved models only change their
+   app label);
 3. checks the moved models' content types were renamed (same ids, so admin
    history and permissions keep pointing at them), the append-only triggers
    are still there and still refuse DELETE, TRUNCATE and UPDATE to a role that
@@ -17,7 +21,7 @@ On the PostgreSQL server of DATABASE_URL this script
 4. drops the database and the worktree again.
 
     DATABASE_URL=postgres://peerlog:...@127.0.0.1:5432/peerlog \\
-        .venv/bin/python scripts/audit_move_check.py
+        .venv/bin/python scripts/model_move_check.py
 
 The role of DATABASE_URL needs CREATEDB and must be able to SET ROLE to the
 app role (.ci/run, step c, sets both up). Exit status 0 when all holds."""
@@ -36,21 +40,45 @@ import psycopg
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
-# The last commit before issue 12 moved the audit tables out of logs_app.
+# The last commit before issue 12 moved any table out of logs_app.
 BEFORE = "d41482be504f7edcbb4ebf785f49fa75d77fbb49"
-MOVED_TABLES = ("logs_app_auditevent", "logs_app_datachange")
-APPEND_ONLY_TABLES = (*MOVED_TABLES, "logs_app_logrevision")
-MOVED_MODELS = ("auditevent", "datachange")
+# Each moved model's table (unchanged) and the app that owns it now.
+MOVED = {
+    "auditevent": ("logs_app_auditevent", "audit"),
+    "datachange": ("logs_app_datachange", "audit"),
+    "exportright": ("logs_app_exportright", "exports"),
+    "exportjob": ("logs_app_exportjob", "exports"),
+    "notification": ("logs_app_notification", "notifications"),
+    "notificationpreference": ("logs_app_notificationpreference", "notifications"),
+}
+MOVED_TABLES = tuple(table for table, _app in MOVED.values())
+APPEND_ONLY_TABLES = ("logs_app_auditevent", "logs_app_datachange")
+APPEND_ONLY_TABLES += ("logs_app_logrevision",)
 APP_ROLE = "peerlog_test_app"
 
-# Rows the demo program does not write: one audit event through the old
-# code's own service, one history row by changing a log.
+# Rows the demo program does not write, through the old code: an audit event,
+# a history row (by changing a log), an export job, a notification and a
+# preference, so that no moved table is empty.
 BEFORE_ROWS = """
-from logs_app.models import InteractionLog
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from logs_app.models import InteractionLog, Notification, NotificationPreference
+from logs_app.models_export import ExportJob
 from logs_app.services import audit_record
 audit_record(action="move_check.before")
 log = InteractionLog.objects.order_by("pk").first()
 InteractionLog.objects.filter(pk=log.pk).update(place="move check")
+user = get_user_model().objects.order_by("pk").first()
+now = timezone.now()
+ExportJob.objects.create(
+    requested_by=user, created_at=now, level="coded", format="csv",
+    delivery="job", status="queued", filters={"move": "check"},
+)
+Notification.objects.create(
+    kind="reminder", recipient=user, email="move@example.org", period="2026-W47",
+    payload={"move": "check"}, due_at=now, next_attempt_at=now,
+)
+NotificationPreference.objects.get_or_create(user=user)
 """
 
 
@@ -81,18 +109,26 @@ def manage(cwd: Path, url: str, *args: str) -> None:
     subprocess.run(command, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
-def row_counts(conn: psycopg.Connection) -> dict[str, int]:
+# Tables whose rows a migration may rightly change: the migration ledger, and
+# the content types (the moved models' rows change app label; checked apart).
+LEDGERS = ("django_migrations", "django_content_type")
+
+
+def table_rows(conn: psycopg.Connection) -> dict[str, tuple[int, str]]:
+    """Every table's row count and the MD5 of all its rows' text, sorted."""
     tables = [
         row[0]
         for row in conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
             " ORDER BY tablename"
         )
+        if row[0] not in LEDGERS
     ]
+    query = "SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {} t"
     return {
-        table: conn.execute(
-            sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
-        ).fetchone()[0]
+        table: tuple(
+            conn.execute(sql.SQL(query).format(sql.Identifier(table))).fetchone()
+        )
         for table in tables
     }
 
@@ -100,7 +136,7 @@ def row_counts(conn: psycopg.Connection) -> dict[str, int]:
 def content_types(conn: psycopg.Connection) -> dict[str, tuple[int, str]]:
     rows = conn.execute(
         "SELECT model, id, app_label FROM django_content_type WHERE model = ANY(%s)",
-        [list(MOVED_MODELS)],
+        [list(MOVED)],
     ).fetchall()
     return {model: (pk, label) for model, pk, label in rows}
 
@@ -227,35 +263,34 @@ def main() -> None:
             manage(before_tree, url, "seed_demo")
             manage(before_tree, url, "shell", "-c", BEFORE_ROWS)
             with psycopg.connect(url, autocommit=True) as conn:
-                counts_before = row_counts(conn)
+                rows_before = table_rows(conn)
                 types_before = content_types(conn)
             for table in MOVED_TABLES:
-                if not counts_before[table]:
+                if not rows_before[table][0]:
                     fail(f"{table} is empty before the move: nothing proved")
             manage(ROOT, url, "migrate", "--no-input")
             with psycopg.connect(url, autocommit=True) as conn:
-                counts_after = row_counts(conn)
+                rows_after = table_rows(conn)
                 types_after = content_types(conn)
-                counts_before.pop("django_migrations")
-                counts_after.pop("django_migrations")
-                if counts_after != counts_before:
+                if rows_after != rows_before:
                     changed = {
-                        table: (counts_before.get(table), counts_after.get(table))
-                        for table in set(counts_before) | set(counts_after)
-                        if counts_before.get(table) != counts_after.get(table)
+                        table: (rows_before.get(table), rows_after.get(table))
+                        for table in set(rows_before) | set(rows_after)
+                        if rows_before.get(table) != rows_after.get(table)
                     }
-                    fail(f"row counts changed (before, after): {changed}")
+                    fail(f"rows changed (count, md5 before; after): {changed}")
                 print(
-                    f"ok: {len(counts_after)} tables, {sum(counts_after.values())}"
-                    " rows unchanged; "
-                    + ", ".join(f"{t} {counts_after[t]}" for t in MOVED_TABLES)
+                    f"ok: {len(rows_after)} tables,"
+                    f" {sum(n for n, _ in rows_after.values())} rows unchanged"
+                    " to the byte; "
+                    + ", ".join(f"{t} {rows_after[t][0]}" for t in MOVED_TABLES)
                 )
-                for model in MOVED_MODELS:
+                for model, (_table, app) in MOVED.items():
                     if types_before.get(model, (None,))[0] != types_after[model][0]:
                         fail(f"content type of {model} changed id")
-                    if types_after[model][1] != "audit":
+                    if types_after[model][1] != app:
                         fail(f"content type of {model} is {types_after[model]}")
-                print("ok: content types renamed to audit, ids kept")
+                print("ok: content types renamed to their new apps, ids kept")
                 check_after(conn)
         finally:
             subprocess.run(
@@ -267,7 +302,7 @@ def main() -> None:
                 admin.execute(
                     sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name)
                 )
-    print("audit move check passed")
+    print("model move check passed")
 
 
 if __name__ == "__main__":
