@@ -1,6 +1,7 @@
 """Prove that moving the audit tables between apps keeps a database intact
-(issue 12): AuditEvent and DataChange moved from logs_app to audit by
-migration state only (`SeparateDatabaseAndState`, `db_table` kept).
+(issue 12): AuditEvent and DataChange moved from logs_app to audit, and
+Notification and NotificationPreference to notifications, by migration state
+only (`SeparateDatabaseAndState`, `db_table` kept).
 
 On the PostgreSQL server of DATABASE_URL this script
 1. creates a database and migrates it with the code of BEFORE (the last commit
@@ -38,19 +39,37 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parent.parent
 # The last commit before issue 12 moved the audit tables out of logs_app.
 BEFORE = "d41482be504f7edcbb4ebf785f49fa75d77fbb49"
-MOVED_TABLES = ("logs_app_auditevent", "logs_app_datachange")
-APPEND_ONLY_TABLES = (*MOVED_TABLES, "logs_app_logrevision")
-MOVED_MODELS = ("auditevent", "datachange")
+AUDIT_TABLES = ("logs_app_auditevent", "logs_app_datachange")
+# The outbox followed (notifications, same pattern): checked the same way.
+MOVED_TABLES = (
+    *AUDIT_TABLES,
+    "logs_app_notification",
+    "logs_app_notificationpreference",
+)
+APPEND_ONLY_TABLES = (*AUDIT_TABLES, "logs_app_logrevision")
+MOVED_MODELS = {  # model → its new app label
+    "auditevent": "audit",
+    "datachange": "audit",
+    "notification": "notifications",
+    "notificationpreference": "notifications",
+}
 APP_ROLE = "peerlog_test_app"
 
 # Rows the demo program does not write: one audit event through the old
-# code's own service, one history row by changing a log.
+# code's own service, one history row by changing a log, one mail preference
+# and one outbox row.
 BEFORE_ROWS = """
-from logs_app.models import InteractionLog
+from django.utils import timezone
+from logs_app.models import InteractionLog, Notification, NotificationPreference
 from logs_app.services import audit_record
 audit_record(action="move_check.before")
 log = InteractionLog.objects.order_by("pk").first()
 InteractionLog.objects.filter(pk=log.pk).update(place="move check")
+NotificationPreference.objects.get_or_create(user=log.mentor.user)
+Notification.objects.get_or_create(
+    kind="safety_alert", email="move@example.org", period=f"log:{log.pk}",
+    defaults={"due_at": timezone.now(), "next_attempt_at": timezone.now()},
+)
 """
 
 
@@ -250,12 +269,12 @@ def main() -> None:
                     " rows unchanged; "
                     + ", ".join(f"{t} {counts_after[t]}" for t in MOVED_TABLES)
                 )
-                for model in MOVED_MODELS:
+                for model, app_label in MOVED_MODELS.items():
                     if types_before.get(model, (None,))[0] != types_after[model][0]:
                         fail(f"content type of {model} changed id")
-                    if types_after[model][1] != "audit":
+                    if types_after[model][1] != app_label:
                         fail(f"content type of {model} is {types_after[model]}")
-                print("ok: content types renamed to audit, ids kept")
+                print("ok: content types renamed to audit and notifications, ids kept")
                 check_after(conn)
         finally:
             subprocess.run(
