@@ -20,8 +20,10 @@ def run(ctx) -> list[tuple[str, float, str]]:
     from django.utils import timezone
 
     from core.timeutils import iso_week_bounds, iso_week_label
-    from logs_app.models import InteractionLog, Notification
-    from logs_app.notifications import NothingToSay, render
+    from logs_app.models import InteractionLog
+    from notifications.kinds import NothingToSay
+    from notifications.models import Notification
+    from notifications.rendering import render
 
     latest = InteractionLog.objects.order_by("-contact_date").values_list(
         "contact_date", flat=True

@@ -8,5 +8,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("healthz", healthz, name="healthz"),
     path("", include("audit.urls")),
+    path("", include("notifications.urls")),
     path("", include("logs_app.urls")),
 ]

@@ -5,7 +5,6 @@ from core.admin import ReadOnlyAdmin
 from logs_app.models import (
     InteractionLog,
     LogRevision,
-    Notification,
     RoleFunction,
     Technique,
     Topic,
@@ -40,32 +39,6 @@ class InteractionLogAdmin(ReadOnlyAdmin):
 class LogRevisionAdmin(ReadOnlyAdmin):
     list_display = ["log", "version", "action", "actor", "at"]
     list_select_related = ["log__participant", "actor"]
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    """Recent sends and failures. Failed mail can be tried again."""
-
-    list_display = [
-        "created_at",
-        "kind",
-        "email",
-        "period",
-        "status",
-        "attempts",
-        "sent_at",
-    ]
-    list_filter = ["status", "kind"]
-    search_fields = ["email", "period"]
-    readonly_fields = ["last_error"]
-    actions = ["retry"]
-
-    @admin.action(description="Try the selected failed mails again")
-    def retry(self, request: HttpRequest, queryset) -> None:
-        from logs_app.notifications import retry_failed
-
-        count = sum(retry_failed(pk) for pk in queryset.values_list("pk", flat=True))
-        self.message_user(request, f"{count} mail(s) will be sent again.")
 
 
 # --- Research export -----------------------------------------------------------------

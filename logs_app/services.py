@@ -19,15 +19,16 @@ from audit.services import audit_record, client_ip
 from core.roles import user_roles
 from core.timeutils import local_instant
 from logs_app.jobs import run_after_commit_if_eager
+from logs_app.mail import safety_alert_write
 from logs_app.models import (
     InteractionLog,
     LogAutosave,
     LogComment,
     LogRevision,
-    Notification,
 )
-from logs_app.notifications import safety_alert_write
 from mentors.models import Assignment, Mentor
+from notifications.models import Notification
+from notifications.tasks import send_notification
 
 # Fields copied from a validated form onto the log, and tracked in history.
 SCALAR_FIELDS = (
@@ -326,9 +327,6 @@ def _raises_safety_alert(before: dict[str, Any], log: InteractionLog) -> bool:
 def _safety_alert(*, log: InteractionLog, now: dt.datetime) -> None:
     """Alert rows in this transaction (JOB-1); the dispatcher sends them within
     a minute (in eager mode, right after the commit)."""
-    # Imported here: the tasks module imports the export jobs, which use services.
-    from logs_app.tasks import send_notification
-
     safety_alert_write(log=log, now=now)
     for pk in Notification.objects.filter(
         kind=Notification.Kind.SAFETY_ALERT,

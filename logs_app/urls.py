@@ -2,7 +2,6 @@ from django.urls import path
 
 from logs_app import (
     views,
-    views_account,
     views_dashboard,
     views_export,
     views_participant,
@@ -38,8 +37,6 @@ urlpatterns = [
     path("team/gaps/", views_dashboard.engagement_gaps, name="engagement_gaps"),
     path("team/reflections/", views_dashboard.reflections, name="team_reflections"),
     # Mail
-    path("account/mail/", views_account.mail_preferences, name="mail_preferences"),
-    path("unsubscribe/<uuid:token>/", views_account.unsubscribe, name="unsubscribe"),
     # Participant progress
     path(
         "participants/<int:pk>/",

@@ -6,7 +6,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.roles import Role, user_roles
-from participants.models import Participant, Site, participant_site_id
+from participants.models import Participant, Site, home_site, participant_site_id
 
 
 class MentorQuerySet(models.QuerySet):
@@ -136,7 +136,7 @@ class Assignment(models.Model):
 
 
 def mentor_tz(mentor: Mentor) -> zoneinfo.ZoneInfo:
-    """The mentor's home time zone: their first site's (by id); UTC without one.
+    """The mentor's home time zone: their home site's (`home_site`); UTC without one.
     Expects `sites` to be prefetched when called in a loop."""
-    sites = sorted(mentor.sites.all(), key=lambda site: site.pk)
-    return sites[0].tzinfo if sites else zoneinfo.ZoneInfo("UTC")
+    site = home_site(mentor.sites.all())
+    return site.tzinfo if site else zoneinfo.ZoneInfo("UTC")

@@ -1,5 +1,6 @@
 import datetime as dt
 import zoneinfo
+from collections.abc import Iterable
 from datetime import date
 
 from django.conf import settings
@@ -251,3 +252,9 @@ def participant_site_id(holder: models.Model) -> int | None:
         .values_list("site_id", flat=True)
         .first()
     )
+
+
+def home_site(sites: Iterable[Site]) -> Site | None:
+    """The one rule for a person's home site among several: the first by id.
+    Their mail schedule and their home time zone follow it."""
+    return min(sites, key=lambda site: site.pk, default=None)

@@ -2,7 +2,7 @@
 half-store a mentor's log, and must not leak it into error reports.
 
 Covered elsewhere, not repeated here:
-- SMTP down or refusing (JOB-4/5): tests/logs_app/test_notifications.py,
+- SMTP down or refusing (JOB-4/5): tests/notifications/test_notifications.py,
   test_smtp_server_down_is_retried, test_smtp_refusing_is_retried_with_backoff_
   then_sent_once, test_smtp_permanent_failure_is_marked_and_shown_to_admins.
 - The broker down at the service level (JOB-1): test_notifications.py,
@@ -28,10 +28,10 @@ from logs_app.models import (
     InteractionLog,
     LogAutosave,
     LogRevision,
-    Notification,
     Technique,
     Topic,
 )
+from notifications.models import Notification
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "audit",
     "participants",
     "mentors",
+    "notifications",
     "logs_app",
     "accounts",
 ]
@@ -240,12 +241,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 # One static entry: the dispatcher works out what is due from each site's
-# schedule (logs_app.notifications), so DST and time zones stay in the app.
+# schedule (notifications.schedules), so DST and time zones stay in the app.
 # Every 15 s: also the sweeper that takes over a dead worker's alert (above).
 PEERLOG_DISPATCH_SECONDS = env_int("PEERLOG_DISPATCH_SECONDS", 15)
 CELERY_BEAT_SCHEDULE = {
     "dispatch": {
-        "task": "logs_app.tasks.dispatch",
+        "task": "logs_app.tasks.dispatch",  # notifications.tasks.dispatch's name
         "schedule": PEERLOG_DISPATCH_SECONDS,
         "options": {"expires": PEERLOG_DISPATCH_SECONDS},
     },

@@ -23,9 +23,9 @@ from django.db import connection
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from logs_app.models import Notification
 from logs_app.services import log_save
-from logs_app.tasks import dispatch_once
+from notifications.models import Notification
+from notifications.tasks import dispatch_once
 from tests.factories import (
     AssignmentFactory,
     MentorFactory,
@@ -186,7 +186,7 @@ def test_safety_alert_reaches_smtp_through_redis_and_a_worker(worker, site):
 
     # A second pass and a duplicate task message change nothing.
     dispatch_once()
-    from logs_app.tasks import send_notification
+    from notifications.tasks import send_notification
 
     send_notification.delay(row.pk)
     time.sleep(2)

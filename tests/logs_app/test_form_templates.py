@@ -12,7 +12,7 @@ from core.templatetags.peerlog_forms import option_attrs
 from logs_app.forms import InteractionLogForm
 from logs_app.forms_export import ExportForm
 from logs_app.models_export import ExportLevel
-from logs_app.views_account import PreferenceForm
+from notifications.forms import PreferenceForm
 
 FIELDS = ["techniques", "topics", "role_functions", "outcome", "mode"]
 

@@ -6,8 +6,9 @@ from django.utils import timezone
 
 from core.timeutils import iso_week_label
 from logs_app.management.commands._week import week_argument
-from logs_app.models import Notification
-from logs_app.notifications import NothingToSay, render
+from notifications.kinds import NothingToSay
+from notifications.models import Notification
+from notifications.rendering import render
 
 
 class Command(BaseCommand):

@@ -5,8 +5,9 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from core.timeutils import iso_week_label
+from logs_app.mail import digests_write_for_week
 from logs_app.management.commands._week import week_argument
-from logs_app.notifications import digests_write_for_week, notification_send
+from notifications.sending import notification_send
 
 
 class Command(BaseCommand):

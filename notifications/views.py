@@ -1,32 +1,17 @@
 """Mail preferences and the one-click unsubscribe link."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from audit.services import audit_record
-from logs_app.models import NotificationPreference
-from logs_app.notifications import preference_for
-
-
-class PreferenceForm(forms.ModelForm):
-    class Meta:
-        model = NotificationPreference
-        fields = ["digest"]
-        widgets = {"digest": forms.RadioSelect}
-        labels = {"digest": gettext_lazy("Supervisor digest")}
-        help_texts = {
-            "digest": gettext_lazy(
-                "A summary of your team: weekly (Monday morning) or daily. Reminders "
-                "and safety alerts are always sent."
-            )
-        }
+from notifications.forms import PreferenceForm
+from notifications.models import NotificationPreference
+from notifications.services import preference_for
 
 
 @require_http_methods(["GET", "POST"])
@@ -42,7 +27,7 @@ def mail_preferences(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, _("Your mail settings are saved."))
         return redirect("mail_preferences")
-    return render(request, "logs_app/mail_preferences.html", {"form": form})
+    return render(request, "notifications/mail_preferences.html", {"form": form})
 
 
 @login_not_required
@@ -58,4 +43,4 @@ def unsubscribe(request: HttpRequest, token) -> HttpResponse:
         preference.save(update_fields=["digest"])
         audit_record(request=request, action="mail.unsubscribe", actor=preference.user)
         done = True
-    return render(request, "logs_app/unsubscribe.html", {"done": done})
+    return render(request, "notifications/unsubscribe.html", {"done": done})

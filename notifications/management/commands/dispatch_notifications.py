@@ -4,7 +4,7 @@
 
 from django.core.management.base import BaseCommand
 
-from logs_app.tasks import dispatch_once
+from notifications.tasks import dispatch_once, dispatch_step_list
 
 
 class Command(BaseCommand):
@@ -12,7 +12,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         result = dispatch_once()
+        others = "".join(
+            f", {step.label}: {result[step.name]}" for step in dispatch_step_list()
+        )
         self.stdout.write(
-            f"written: {result['written']}, handed to workers: {result['handed']}, "
-            f"export jobs: {result['exports']}"
+            f"written: {result['written']}, handed to workers: {result['handed']}"
+            + others
         )

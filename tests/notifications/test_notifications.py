@@ -16,10 +16,11 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from logs_app import notifications
-from logs_app.models import InteractionLog, Notification, NotificationPreference
+from logs_app.models import InteractionLog
 from logs_app.services import log_save
-from logs_app.tasks import dispatch_once, send_notification
+from notifications import schedules, sending, services
+from notifications.models import Notification, NotificationPreference
+from notifications.tasks import dispatch_once, send_notification
 from tests.factories import InteractionLogFactory
 from tests.smtp import smtp_server, text_of
 
@@ -65,7 +66,7 @@ def test_weekly_local_time_fires_once_a_week_at_that_local_time(
 ):
     fired: set[dt.datetime] = set()
     for now in walk(start, start + dt.timedelta(days=days)):
-        due = notifications.last_due(now, tz, weekday, at)
+        due = schedules.last_due(now, tz, weekday, at)
         assert due <= now
         if now - due < dt.timedelta(minutes=20):  # first pass after it became due
             fired.add(due)
@@ -85,7 +86,7 @@ def test_reminder_rows_are_written_once_across_a_dst_week(db, site, mentor, emai
     site.save()
     start = dt.datetime(2026, 10, 26, tzinfo=dt.UTC)
     for now in walk(start, start + dt.timedelta(days=14), dt.timedelta(minutes=30)):
-        notifications.schedule_due(now)
+        services.schedule_due(now)
     rows = Notification.objects.filter(kind="reminder").order_by("due_at")
     assert [r.period for r in rows] == ["2026-W44", "2026-W45"]
     # Friday 15:00 in New York: 19:00 UTC before the change, 20:00 after.
@@ -97,7 +98,7 @@ def test_reminder_rows_are_written_once_across_a_dst_week(db, site, mentor, emai
 
 def test_a_long_outage_does_not_send_stale_weeks(db, site, mentor, emails):
     # Friday's reminder is due; the dispatcher first runs five days later.
-    notifications.schedule_due(dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC))
+    services.schedule_due(dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC))
     assert not Notification.objects.filter(kind="reminder").exists()
 
 
@@ -120,9 +121,9 @@ def test_reminder_with_nothing_to_say_sends_nothing(mentor, participant, emails)
         mentor=mentor, participant=participant, contact_date=dt.date(2026, 11, 18)
     )
     friday = dt.datetime(2026, 11, 20, 20, 30, tzinfo=dt.UTC)
-    notifications.schedule_due(friday)
+    services.schedule_due(friday)
     row = Notification.objects.get(kind="reminder")
-    assert notifications.notification_send(row.pk, friday) == "skipped"
+    assert sending.notification_send(row.pk, friday) == "skipped"
     assert mail.outbox == []
 
 
@@ -154,21 +155,21 @@ def test_digest_reports_the_week_without_participant_details(
 
 
 def test_digest_preferences_off_and_daily(supervisor, mentor, participant, emails):
-    preference = notifications.preference_for(supervisor)
+    preference = services.preference_for(supervisor)
     preference.digest = NotificationPreference.DigestFrequency.OFF
     preference.save()
     monday = dt.datetime(2026, 11, 23, 13, 30, tzinfo=dt.UTC)
-    notifications.schedule_due(monday)
+    services.schedule_due(monday)
     assert not Notification.objects.filter(kind="digest").exists()
 
     preference.digest = NotificationPreference.DigestFrequency.DAILY
     preference.save()
-    notifications.schedule_due(monday)
+    services.schedule_due(monday)
     assert Notification.objects.get(kind="digest").period == "2026-11-22"
 
 
 def test_unsubscribe_link_asks_then_stops_the_digest(client, supervisor):
-    token = notifications.preference_for(supervisor).unsubscribe_token
+    token = services.preference_for(supervisor).unsubscribe_token
     url = reverse("unsubscribe", args=[token])
     assert client.get(url).status_code == 200  # a link scanner changes nothing
     assert NotificationPreference.objects.get(user=supervisor).digest == "weekly"
@@ -324,24 +325,22 @@ def test_smtp_refusing_is_retried_with_backoff_then_sent_once(
         smtp_settings(port)
         row = alert_row(supervisor)
         now = row.due_at
-        assert notifications.notification_send(row.pk, now) == "pending"
+        assert sending.notification_send(row.pk, now) == "pending"
         row.refresh_from_db()
         assert row.next_attempt_at == now + dt.timedelta(minutes=1)
         assert "451" in row.last_error
         assert dispatch_once(now)["handed"] == 0  # not due yet: backing off
         assert (
-            notifications.notification_send(row.pk, now + dt.timedelta(minutes=1))
+            sending.notification_send(row.pk, now + dt.timedelta(minutes=1))
             == "pending"
         )
         row.refresh_from_db()
         assert row.next_attempt_at == now + dt.timedelta(minutes=3)
         assert (
-            notifications.notification_send(row.pk, now + dt.timedelta(minutes=3))
-            == "sent"
+            sending.notification_send(row.pk, now + dt.timedelta(minutes=3)) == "sent"
         )
         assert (
-            notifications.notification_send(row.pk, now + dt.timedelta(minutes=4))
-            == "sent"
+            sending.notification_send(row.pk, now + dt.timedelta(minutes=4)) == "sent"
         )
     assert inbox.attempts == 3
     assert len(inbox.messages) == 1
@@ -354,13 +353,15 @@ def test_smtp_permanent_failure_is_marked_and_shown_to_admins(
     with smtp_server(answers=["550 5.1.1 No such user"]) as (inbox, port):
         smtp_settings(port)
         row = alert_row(supervisor)
-        assert notifications.notification_send(row.pk, row.due_at) == "failed"
+        assert sending.notification_send(row.pk, row.due_at) == "failed"
     row.refresh_from_db()
     assert "550" in row.last_error
-    page = as_user(admin_user).get("/admin/logs_app/notification/?status__exact=failed")
+    page = as_user(admin_user).get(
+        "/admin/notifications/notification/?status__exact=failed"
+    )
     assert page.status_code == 200
     assert "sam@example.org" in page.content.decode()
-    assert notifications.retry_failed(row.pk)
+    assert services.retry_failed(row.pk)
     assert Notification.objects.get(pk=row.pk).status == "pending"
 
 
@@ -369,7 +370,7 @@ def test_smtp_server_down_is_retried(supervisor, smtp_settings):
 
     smtp_settings(free_port())  # nothing listens there
     row = alert_row(supervisor)
-    assert notifications.notification_send(row.pk, row.due_at) == "pending"
+    assert sending.notification_send(row.pk, row.due_at) == "pending"
     row.refresh_from_db()
     assert row.attempts == 1 and "Connection" in row.last_error
 
@@ -381,8 +382,8 @@ def test_gives_up_after_max_attempts(supervisor, smtp_settings):
     row = alert_row(supervisor)
     now = row.due_at
     statuses = []
-    for _ in range(notifications.MAX_ATTEMPTS):
-        statuses.append(notifications.notification_send(row.pk, now))
+    for _ in range(sending.MAX_ATTEMPTS):
+        statuses.append(sending.notification_send(row.pk, now))
         now += dt.timedelta(hours=2)
     assert statuses[-1] == "failed"
     assert set(statuses[:-1]) == {"pending"}
@@ -397,7 +398,7 @@ def test_worker_killed_mid_send_gives_at_most_one_duplicate(supervisor, emails):
         status="sending",
         claimed_at=now,
         attempts=1,
-        next_attempt_at=now + notifications.lease_for(row.kind),
+        next_attempt_at=now + services.lease_for(row.kind),
     )
     assert (
         dispatch_once(now + dt.timedelta(seconds=20))["handed"] == 0
@@ -477,7 +478,7 @@ def test_send_digests_skips_a_supervisor_whose_digest_is_off(
     InteractionLogFactory(
         mentor=mentor, participant=participant, contact_date=dt.date(2026, 11, 17)
     )
-    preference = notifications.preference_for(supervisor)
+    preference = services.preference_for(supervisor)
     preference.digest = NotificationPreference.DigestFrequency.OFF
     preference.save()
     with time_machine.travel(dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)):
@@ -497,12 +498,12 @@ def test_a_digest_written_before_opting_out_is_not_sent(
         mentor=mentor, participant=participant, contact_date=dt.date(2026, 11, 17)
     )
     monday = dt.datetime(2026, 11, 23, 13, 30, tzinfo=dt.UTC)
-    notifications.schedule_due(monday)
+    services.schedule_due(monday)
     row = Notification.objects.get(kind="digest")
-    preference = notifications.preference_for(supervisor)
+    preference = services.preference_for(supervisor)
     preference.digest = NotificationPreference.DigestFrequency.OFF
     preference.save()
-    assert notifications.notification_send(row.pk, monday) == "skipped"
+    assert sending.notification_send(row.pk, monday) == "skipped"
     assert mail.outbox == []
 
 
@@ -542,16 +543,16 @@ def test_alert_of_a_worker_killed_mid_send_is_taken_over_after_its_lease(
     "sending" for 10 minutes. Its lease (renewed just before the SMTP send)
     runs out after the alert lease, and the next dispatcher pass takes it over:
     not before, and with one mail in the end."""
-    lease = notifications.lease_for(Notification.Kind.SAFETY_ALERT)
+    lease = services.lease_for(Notification.Kind.SAFETY_ALERT)
     with time_machine.travel(THURSDAY, tick=False) as traveller:
         row = alert_row(supervisor)
-        original_render = notifications.render
+        original_render = sending.render
 
         def slow_render(*args, **kwargs):  # rendering takes 20 s of the lease
             traveller.shift(dt.timedelta(seconds=20))
             return original_render(*args, **kwargs)
 
-        monkeypatch.setattr(notifications, "render", slow_render)
+        monkeypatch.setattr(sending, "render", slow_render)
         smtp_send(kill_the_worker)
         with pytest.raises(WorkerKilled):
             send_notification(row.pk)
@@ -572,12 +573,12 @@ def test_alert_lease_is_under_a_minute_and_above_the_smtp_timeout(settings):
     """Issue 11 finding 16: "within a minute" holds when a worker dies: the
     alert lease outlasts the SMTP timeout, and lease plus one beat period (the
     sweeper) stays under a minute; reminders and digests keep a longer one."""
-    alert = notifications.lease_for(Notification.Kind.SAFETY_ALERT)
+    alert = services.lease_for(Notification.Kind.SAFETY_ALERT)
     beat = settings.CELERY_BEAT_SCHEDULE["dispatch"]["schedule"]
     assert settings.EMAIL_TIMEOUT < alert.total_seconds() < 60
     assert alert.total_seconds() + beat < 60
     for kind in (Notification.Kind.REMINDER, Notification.Kind.DIGEST):
-        assert notifications.lease_for(kind) >= dt.timedelta(minutes=5)
+        assert services.lease_for(kind) >= dt.timedelta(minutes=5)
 
 
 def test_a_reminder_left_sending_keeps_its_longer_lease(
@@ -586,13 +587,13 @@ def test_a_reminder_left_sending_keeps_its_longer_lease(
     """Issue 11 finding 16: leases are per kind; a reminder whose worker died
     waits for its own lease, not the alert's."""
     friday = dt.datetime(2026, 11, 20, 20, 30, tzinfo=dt.UTC)  # 15:30 in New York
-    lease = notifications.lease_for(Notification.Kind.REMINDER)
+    lease = services.lease_for(Notification.Kind.REMINDER)
     with time_machine.travel(friday, tick=False) as traveller:
-        notifications.schedule_due(friday)
+        services.schedule_due(friday)
         row = Notification.objects.get(kind="reminder")
         smtp_send(kill_the_worker)
         with pytest.raises(WorkerKilled):
-            notifications.notification_send(row.pk)
+            sending.notification_send(row.pk)
         smtp_send(lambda: None)
         traveller.shift(dt.timedelta(seconds=31))
         assert dispatch_once()["handed"] == 0
@@ -624,7 +625,7 @@ def test_sent_at_is_when_the_smtp_send_returned(supervisor, emails, smtp_send):
     with time_machine.travel(THURSDAY, tick=False) as traveller:
         row = alert_row(supervisor)
         smtp_send(lambda: traveller.shift(dt.timedelta(seconds=8)))  # a slow server
-        assert notifications.notification_send(row.pk) == "sent"
+        assert sending.notification_send(row.pk) == "sent"
     row.refresh_from_db()
     assert row.claimed_at == THURSDAY
     assert row.sent_at == THURSDAY + dt.timedelta(seconds=8)
@@ -746,7 +747,7 @@ def test_a_slow_smtp_send_keeps_the_alert_leased(supervisor, emails, settings):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(EmailBackend, "send_messages", slow_send)
-        assert notifications.notification_send(row.pk) == "sent"
+        assert sending.notification_send(row.pk) == "sent"
     assert len(mail.outbox) == 1
     assert passes[0]["handed"] == 0  # the pass during the send left it alone
     row.refresh_from_db()
@@ -772,8 +773,8 @@ def test_the_lease_heartbeat_ends_with_the_send(supervisor, emails, smtp_send, e
     row = alert_row(supervisor)
     if ends == "raises":
         with pytest.raises(WorkerKilled):
-            notifications.notification_send(row.pk)
+            sending.notification_send(row.pk)
     else:
-        assert notifications.notification_send(row.pk) == "sent"
+        assert sending.notification_send(row.pk) == "sent"
     assert [thread.name for thread in during[0]] == [f"lease-{row.pk}"]
     assert heartbeats() == []
