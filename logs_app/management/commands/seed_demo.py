@@ -26,7 +26,8 @@ from logs_app.models import (
     Topic,
 )
 from logs_app.models_export import ExportJob, ExportLevel, ExportRight
-from logs_app.services import log_comment_add, log_review, log_save
+from logs_app.review import log_comment_add, log_review
+from logs_app.services import log_save
 from mentors.models import Assignment, Mentor
 from participants.models import Cohort, Participant, Site, SiteAccess
 
