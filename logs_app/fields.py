@@ -14,6 +14,7 @@ Plain data: the model imports this module, so it imports no model."""
 from dataclasses import dataclass
 
 from django.db.models import CheckConstraint, Q
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 # Fields copied from a validated form onto the log, and tracked in history, in
@@ -83,11 +84,19 @@ class Bound:
 
     @property
     def error(self) -> str:
-        return self.message % {"minimum": self.minimum, "maximum": self.maximum}
+        return _filled(self.message, self.minimum, self.maximum)
 
     @property
     def hint(self) -> str:
-        return self.help_text % {"minimum": self.minimum, "maximum": self.maximum}
+        """Lazy: the form's class reads it at import, before any language."""
+        return _filled(self.help_text, self.minimum, self.maximum)
+
+
+def _fill(text: str, minimum: int, maximum: int) -> str:
+    return str(text) % {"minimum": minimum, "maximum": maximum}
+
+
+_filled = lazy(_fill, str)
 
 
 BOUNDS = {
