@@ -96,10 +96,8 @@ def log_save(
                 # that arrived late): never reopen or change it from here.
                 return SaveResult(log=log, created=False, replayed=True, changed=False)
         else:
-            log, created = (
-                InteractionLog.objects.select_for_update().get(pk=log.pk),
-                False,
-            )
+            created = False
+            log = InteractionLog.objects.select_for_update().get(pk=log.pk)
         if not created:
             _check_editable(log)
         before = log_snapshot(log)

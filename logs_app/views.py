@@ -174,27 +174,37 @@ def log_autosave(request: HttpRequest, pk: int | None = None) -> JsonResponse:
         log = get_log_for_edit(request.user, pk)
         mentor = log.mentor
     if log is not None and log.status != InteractionLog.Status.DRAFT:
-        data = {
-            k: request.POST.getlist(k)
-            for k in request.POST
-            if k != "csrfmiddlewaretoken"
+        return _autosave_filed(request, log)
+    return _autosave_draft(request, log, mentor)
+
+
+def _autosave_filed(request: HttpRequest, log: InteractionLog) -> JsonResponse:
+    """A filed log keeps its recorded values: the typing waits aside."""
+    data = {
+        k: request.POST.getlist(k) for k in request.POST if k != "csrfmiddlewaretoken"
+    }
+    # The version the form was opened at; one the log never had means "now".
+    opened_at = request.POST.get("version", "")
+    base = parse_int(opened_at) or 0
+    saved = log_autosave_filed(
+        actor=request.user,
+        log=log,
+        data=data,
+        base_version=base if 1 <= base <= log.version else log.version,
+    )
+    return JsonResponse(
+        {
+            "status": "saved",
+            "version": log.version,
+            "saved_at": saved.saved_at.isoformat(),
         }
-        # The version the form was opened at; one the log never had means "now".
-        opened_at = request.POST.get("version", "")
-        base = parse_int(opened_at) or 0
-        saved = log_autosave_filed(
-            actor=request.user,
-            log=log,
-            data=data,
-            base_version=base if 1 <= base <= log.version else log.version,
-        )
-        return JsonResponse(
-            {
-                "status": "saved",
-                "version": log.version,
-                "saved_at": saved.saved_at.isoformat(),
-            }
-        )
+    )
+
+
+def _autosave_draft(
+    request: HttpRequest, log: InteractionLog | None, mentor: Mentor
+) -> JsonResponse:
+    """A draft saves into the log itself, the fields well-formed so far."""
     form = InteractionLogForm(request.POST, instance=log, mentor=mentor)
     form.is_valid()
     key = form.cleaned_data.get("idempotency_key")
