@@ -14,23 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from core.params import BoundedChoices
 from core.timeutils import iso_week_label, local_instant, parse_iso_week
 from core.widgets import FastSelect
+from logs_app.fields import BOUNDS, MEETING_ONLY_FIELDS
 from logs_app.models import InteractionLog, RoleFunction, Technique, Topic
 from mentors.models import Assignment, Mentor, mentor_tz
 from participants.models import Participant
 
-# Fields that only make sense when the meeting happened; an attempt drops them.
-MEETING_ONLY_FIELDS = (
-    "techniques",
-    "topics",
-    "role_functions",
-    "co_ppm",
-    "cigarettes_per_day",
-    "stage_of_change",
-    "quit_date",
-    "nrt_in_use",
-    "weekly_goal",
-    "last_goal_outcome",
-)
 MIN_NARRATIVE_WORDS = 3
 MIN_NARRATIVE_CHARS = 15
 
@@ -110,13 +98,12 @@ class InteractionLogForm(forms.ModelForm):
             "contact_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "start_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "quit_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "duration_minutes": forms.NumberInput(
-                attrs={"inputmode": "numeric", "min": 1}
-            ),
-            "co_ppm": forms.NumberInput(attrs={"inputmode": "numeric", "min": 0}),
-            "cigarettes_per_day": forms.NumberInput(
-                attrs={"inputmode": "numeric", "min": 0}
-            ),
+            **{
+                name: forms.NumberInput(
+                    attrs={"inputmode": "numeric", "min": bound.minimum}
+                )
+                for name, bound in BOUNDS.items()
+            },
             "weekly_goal": forms.Textarea(attrs={"rows": 2}),
             "narrative": forms.Textarea(attrs={"rows": 5}),
             "reflection_feelings": forms.Textarea(attrs={"rows": 3}),
@@ -140,8 +127,7 @@ class InteractionLogForm(forms.ModelForm):
         }
         help_texts = {
             "place": _("For example: coffee shop, clinic, their home. No addresses."),
-            "co_ppm": _("Breath test reading, 0–150."),
-            "cigarettes_per_day": _("What they told you, 0–120."),
+            **{name: bound.hint for name, bound in BOUNDS.items() if bound.help_text},
             "narrative": _(
                 "A few sentences: what you did and talked about, and how it went. "
                 "Required when you submit."
@@ -201,10 +187,8 @@ class InteractionLogForm(forms.ModelForm):
         self.fields["contact_date"].widget.attrs["max"] = (
             timezone.now().astimezone(self.tz).date().isoformat()
         )
-        for name in ("duration_minutes",):
-            self.fields[name].widget.attrs["max"] = 600
-        self.fields["co_ppm"].widget.attrs["max"] = 150
-        self.fields["cigarettes_per_day"].widget.attrs["max"] = 120
+        for name, bound in BOUNDS.items():
+            self.fields[name].widget.attrs["max"] = bound.maximum
         if not self.is_bound and not self.initial.get("idempotency_key"):
             self.initial["idempotency_key"] = (
                 self.instance.idempotency_key if self.instance.pk else uuid.uuid4()
@@ -216,23 +200,21 @@ class InteractionLogForm(forms.ModelForm):
         self.helper.disable_csrf = True
 
     # --- field rules -----------------------------------------------------------
-    def clean_duration_minutes(self) -> int | None:
-        value = self.cleaned_data.get("duration_minutes")
-        if value is not None and not 1 <= value <= 600:
-            raise forms.ValidationError(_("Enter a length between 1 and 600 minutes."))
+    def _clean_bounded(self, name: str) -> int | None:
+        value = self.cleaned_data.get(name)
+        bound = BOUNDS[name]
+        if value is not None and not bound.contains(value):
+            raise forms.ValidationError(bound.error)
         return value
+
+    def clean_duration_minutes(self) -> int | None:
+        return self._clean_bounded("duration_minutes")
 
     def clean_co_ppm(self) -> int | None:
-        value = self.cleaned_data.get("co_ppm")
-        if value is not None and not 0 <= value <= 150:
-            raise forms.ValidationError(_("A CO reading is between 0 and 150 ppm."))
-        return value
+        return self._clean_bounded("co_ppm")
 
     def clean_cigarettes_per_day(self) -> int | None:
-        value = self.cleaned_data.get("cigarettes_per_day")
-        if value is not None and not 0 <= value <= 120:
-            raise forms.ValidationError(_("Enter a number between 0 and 120."))
-        return value
+        return self._clean_bounded("cigarettes_per_day")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -293,16 +275,16 @@ class InteractionLogForm(forms.ModelForm):
                 )
         if is_attempt:
             for name in MEETING_ONLY_FIELDS:
-                field = self.fields[name]
-                data[name] = (
-                    []
-                    if isinstance(field, forms.ModelMultipleChoiceField)
-                    else (
-                        None
-                        if name in {"co_ppm", "cigarettes_per_day", "quit_date"}
-                        else ""
-                    )
-                )
+                data[name] = _empty(name)
+
+
+def _empty(name: str) -> Any:
+    """A log field's empty value: no options, None where the column is
+    nullable (numbers, dates), else the empty string."""
+    field = InteractionLog._meta.get_field(name)
+    if field.many_to_many:
+        return []
+    return None if field.null else ""
 
 
 class WeekField(forms.CharField):

@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.roles import Role, user_roles
+from logs_app.attention import awaiting_review_q
+from logs_app.fields import bound_constraints
 from mentors.models import Mentor
 from participants.models import Participant, participant_site_id
 
@@ -221,20 +223,8 @@ class InteractionLog(models.Model):
         verbose_name = _("interaction log")
         verbose_name_plural = _("interaction logs")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(duration_minutes__isnull=True)
-                | Q(duration_minutes__gte=1, duration_minutes__lte=600),
-                name="log_duration_1_600",
-            ),
-            models.CheckConstraint(
-                condition=Q(co_ppm__isnull=True) | Q(co_ppm__lte=150),
-                name="log_co_0_150",
-            ),
-            models.CheckConstraint(
-                condition=Q(cigarettes_per_day__isnull=True)
-                | Q(cigarettes_per_day__lte=120),
-                name="log_cigarettes_0_120",
-            ),
+            # The numbers' bounds, from the field catalogue (the form checks the same).
+            *bound_constraints(),
             # Anything past a draft names who, when and how.
             models.CheckConstraint(
                 condition=Q(status="draft")
@@ -279,9 +269,10 @@ class InteractionLog(models.Model):
                 include=["status", "is_voided", "mentor"],
                 name="log_order",
             ),
+            # The review queue's waiting logs (logs_app.attention).
             models.Index(
                 fields=["mentor", "submitted_at"],
-                condition=Q(status="submitted", is_voided=False),
+                condition=awaiting_review_q(),
                 name="log_awaiting_review",
             ),
             models.Index(

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import (
-    Case,
     Count,
     IntegerField,
     Max,
@@ -15,12 +14,12 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Value,
-    When,
 )
 from django.db.models.functions import Coalesce
 
 from core.timeutils import iso_week_bounds, local_today
+from logs_app.attention import attention_rank, awaiting_review_q, needs_attention_q
+from logs_app.fields import OPTION_FIELDS, REFLECTION_FIELDS
 from logs_app.models import InteractionLog, LogComment, LogRevision
 from mentors.models import Assignment, Mentor, mentor_tz
 from participants.models import Participant
@@ -129,9 +128,6 @@ def log_filter_participants(*, user) -> QuerySet[Participant]:
     return Participant.objects.visible_to(user).order_by("study_id")
 
 
-REFLECTION_FIELDS = ("reflection_feelings", "reflection_concerns")
-
-
 def log_detail_get(*, log: InteractionLog, with_reflections: bool) -> dict[str, Any]:
     """What the detail page shows besides the log: its options and history.
     Without `with_reflections`, history leaves the reflection fields out too."""
@@ -142,12 +138,8 @@ def log_detail_get(*, log: InteractionLog, with_reflections: bool) -> dict[str, 
         for revision in revisions:
             for name in REFLECTION_FIELDS:
                 revision.changes.pop(name, None)
-    return {
-        "techniques": list(log.techniques.all()),
-        "topics": list(log.topics.all()),
-        "role_functions": list(log.role_functions.all()),
-        "revisions": revisions,
-    }
+    options = {name: list(getattr(log, name).all()) for name in OPTION_FIELDS}
+    return {**options, "revisions": revisions}
 
 
 # --- supervision ---------------------------------------------------------------------
@@ -155,22 +147,11 @@ def review_queue_list(*, user) -> QuerySet[InteractionLog]:
     """Submitted logs of the mentors `user` supervises, waiting for review:
     safety flags first, then concerns and requests for supervision, then the
     oldest first."""
-    attention = Case(
-        When(
-            ~Q(reflection_concerns="") | Q(discuss_in_supervision=True), then=Value(1)
-        ),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
     return (
         InteractionLog.objects.visible_to(user)
-        .filter(
-            mentor__supervisor=user,
-            status=InteractionLog.Status.SUBMITTED,
-            is_voided=False,
-        )
+        .filter(awaiting_review_q(), mentor__supervisor=user)
         .select_related("participant", "mentor__user")
-        .annotate(needs_attention=attention)
+        .annotate(needs_attention=attention_rank())
         .order_by("-safety_concern", "-needs_attention", "submitted_at", "pk")
     )
 
@@ -182,9 +163,7 @@ def review_queue_counts(*, user) -> list[dict[str, Any]]:
     `log_awaiting_review` (only waiting logs are in it), not by joining every
     log the mentors ever wrote and filtering: that grew with the history."""
     awaiting = InteractionLog.objects.filter(
-        mentor=OuterRef("pk"),
-        status=InteractionLog.Status.SUBMITTED,
-        is_voided=False,
+        awaiting_review_q(), mentor=OuterRef("pk")
     ).order_by()
 
     def count_of(logs) -> Coalesce:
@@ -231,11 +210,7 @@ def agenda_list(*, user, week: tuple[dt.date, dt.date]) -> list[InteractionLog]:
         InteractionLog.objects.visible_to(user)
         .filter(mentor__supervisor=user, is_voided=False, contact_date__range=week)
         .exclude(status=InteractionLog.Status.DRAFT)
-        .filter(
-            Q(discuss_in_supervision=True)
-            | ~Q(reflection_concerns="")
-            | Q(safety_concern=True)
-        )
+        .filter(needs_attention_q())
         .select_related("participant", "mentor__user")
         .prefetch_related(
             Prefetch(

@@ -1,7 +1,8 @@
 """Reads for the supervisor dashboards. Every page starts from the mentors the
-user supervises (`get_supervised_mentors`) and the logs the user may read
-(`InteractionLog.objects.visible_to`); figures are aggregated in the database,
-so the number of queries does not grow with mentors, participants or logs.
+user supervises (`logs_app.permissions.get_supervised_mentors`) and the logs
+the user may read (`InteractionLog.objects.visible_to`); figures are aggregated
+in the database, so the number of queries does not grow with mentors,
+participants or logs.
 
 Weeks are ISO weeks of `contact_date`, which is already a site-local date: a
 Monday-to-Sunday range of contact dates is the site-time-zone week."""
@@ -9,12 +10,9 @@ Monday-to-Sunday range of contact dates is the site-time-zone week."""
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from core.roles import Role, user_roles
 from core.timeutils import local_today
 from logs_app.models import InteractionLog, RoleFunction
 from mentors.models import Assignment, Mentor, mentor_tz
@@ -24,26 +22,6 @@ MET = InteractionLog.Outcome.MET
 DRAFT = InteractionLog.Status.DRAFT
 CESSATION_CODE = "cessation"
 ROLE_MIX_WEEKS = 12
-
-
-def get_supervised_mentors(user) -> QuerySet[Mentor]:
-    """The mentors whose team dashboards `user` sees, ordered by name, with
-    their user and sites loaded: the mentors a supervisor supervises; every
-    mentor for program admins. 403 for anyone else (mentors, research staff,
-    no role): the dashboards are a supervision tool, not a data view."""
-    roles = user_roles(user)
-    mentors = Mentor.objects.visible_to(user)
-    if Role.ADMIN not in roles:
-        if Role.SUPERVISOR not in roles:
-            raise PermissionDenied(
-                _("The team pages are for supervisors and program admins.")
-            )
-        mentors = mentors.filter(supervisor=user)
-    return (
-        mentors.select_related("user")
-        .prefetch_related("sites")
-        .order_by("user__first_name", "user__last_name", "user__username")
-    )
 
 
 def team_today(mentors: list[Mentor], now: dt.datetime | None = None) -> dt.date:

@@ -6,11 +6,6 @@ staff included: they read logs for analysis, not a person's progress."""
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Exists, Max, OuterRef, Subquery
-from django.http import Http404
-from django.shortcuts import get_object_or_404
-
-from core.roles import Role, user_roles
 from core.timeutils import local_today
 from logs_app.models import InteractionLog
 from mentors.models import Assignment, Mentor
@@ -42,45 +37,6 @@ PAGE_FIELDS = (
 # rendered in full took most of the page's time (issue 7).
 RECENT_CONTACTS = 20
 RECENT_GOALS = 10
-
-
-def get_participant_for_progress(
-    user, pk: int, *, now: dt.datetime | None = None
-) -> Participant:
-    """The participant if `user` may see their progress page; 404 otherwise.
-
-    Starts from `Participant.objects.visible_to(user)` and keeps those whom
-    `user` mentors now (an assignment not ended by the site's today), or who
-    were ever assigned to a mentor `user` supervises; admins keep everyone. A
-    former mentor gets a 404: their own past logs stay readable on the log
-    pages. Annotates `works_with_user`: whether that relation holds (it decides
-    whether the preferred name is shown). One query."""
-    own = Assignment.objects.filter(mentor__user=user, participant=OuterRef("pk"))
-    participants = (
-        Participant.objects.visible_to(user)
-        .annotate(
-            supervises=Exists(
-                Assignment.objects.filter(
-                    mentor__supervisor=user, participant=OuterRef("pk")
-                )
-            ),
-            mentors_open_ended=Exists(own.filter(end_date__isnull=True)),
-            mentors_until=Subquery(
-                own.values("participant").annotate(last=Max("end_date")).values("last")
-            ),
-        )
-        .select_related("site", "cohort")
-    )
-    participant = get_object_or_404(participants, pk=pk)
-    # The end date is a day at the participant's site, so "ended" is too.
-    today = local_today(participant.site.tzinfo, now)
-    mentors_now = participant.mentors_open_ended or (
-        participant.mentors_until is not None and participant.mentors_until >= today
-    )
-    participant.works_with_user = participant.supervises or mentors_now
-    if not participant.works_with_user and Role.ADMIN not in user_roles(user):
-        raise Http404
-    return participant
 
 
 @dataclass(frozen=True)

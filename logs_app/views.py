@@ -18,33 +18,21 @@ from core.params import parse_int
 from core.roles import Role, user_roles
 from core.timeutils import local_today
 from logs_app import selectors
+from logs_app.fields import FREE_TEXT_FIELDS, OPTION_FIELDS
 from logs_app.forms import CommentForm, InteractionLogForm, LogFilterForm
+from logs_app.history import log_snapshot, snapshot_diff, values_snapshot
 from logs_app.models import InteractionLog
 from logs_app.permissions import (
-    can_read_reflections,
-    can_void,
+    LogAccess,
     get_log_for_edit,
     get_log_for_user,
     get_mentor_for_filing,
 )
-from logs_app.services import (
-    M2M_FIELDS,
-    LogConflict,
-    log_autosave_filed,
-    log_save,
-    log_snapshot,
-    snapshot_diff,
-    values_snapshot,
-)
+from logs_app.services import LogConflict, log_autosave_filed, log_save
 from mentors.models import Mentor, mentor_tz
 
 # Narrative and reflections never reach error reports (AUD-5).
-PRIVATE_FIELDS = (
-    "narrative",
-    "reflection_feelings",
-    "reflection_concerns",
-    "weekly_goal",
-)
+PRIVATE_FIELDS = FREE_TEXT_FIELDS
 
 
 @require_GET
@@ -98,26 +86,24 @@ def log_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def log_page_context(request: HttpRequest, log: InteractionLog, **extra: Any) -> dict:
     """What the log page and the supervisor's review page show."""
-    user = request.user
-    is_author = log.mentor.user_id == user.pk
-    is_supervisor = log.mentor.supervisor_id == user.pk
-    show_reflections = can_read_reflections(user, log)
-    in_thread = is_author or is_supervisor or Role.ADMIN in user_roles(user)
+    access = LogAccess(request.user, log)
+    is_author = access.is_author
+    show_reflections = access.can_read_reflections
     context = selectors.log_detail_get(log=log, with_reflections=show_reflections)
     context.update(
         log=log,
         is_author=is_author,
-        is_supervisor_of_log=is_supervisor,
-        can_edit=is_author and log.is_editable_status,
-        can_write_thread=is_author or is_supervisor,
-        can_void=can_void(user, log),
-        show_preferred_name=is_author or is_supervisor,
+        is_supervisor_of_log=access.is_supervisor,
+        can_edit=access.can_edit,
+        can_write_thread=access.can_write_thread,
+        can_void=access.can_void,
+        show_preferred_name=access.can_write_thread,
         show_reflections=show_reflections,
         # Times read in the site's clock, like the contact itself.
         display_tz=log.participant.site.tzinfo
         if log.participant
         else mentor_tz(log.mentor),
-        thread=selectors.log_thread(log=log) if in_thread else None,
+        thread=selectors.log_thread(log=log) if access.can_read_thread else None,
         has_unread=False,
     )
     if context["thread"] and is_author:
@@ -188,27 +174,37 @@ def log_autosave(request: HttpRequest, pk: int | None = None) -> JsonResponse:
         log = get_log_for_edit(request.user, pk)
         mentor = log.mentor
     if log is not None and log.status != InteractionLog.Status.DRAFT:
-        data = {
-            k: request.POST.getlist(k)
-            for k in request.POST
-            if k != "csrfmiddlewaretoken"
+        return _autosave_filed(request, log)
+    return _autosave_draft(request, log, mentor)
+
+
+def _autosave_filed(request: HttpRequest, log: InteractionLog) -> JsonResponse:
+    """A filed log keeps its recorded values: the typing waits aside."""
+    data = {
+        k: request.POST.getlist(k) for k in request.POST if k != "csrfmiddlewaretoken"
+    }
+    # The version the form was opened at; one the log never had means "now".
+    opened_at = request.POST.get("version", "")
+    base = parse_int(opened_at) or 0
+    saved = log_autosave_filed(
+        actor=request.user,
+        log=log,
+        data=data,
+        base_version=base if 1 <= base <= log.version else log.version,
+    )
+    return JsonResponse(
+        {
+            "status": "saved",
+            "version": log.version,
+            "saved_at": saved.saved_at.isoformat(),
         }
-        # The version the form was opened at; one the log never had means "now".
-        opened_at = request.POST.get("version", "")
-        base = parse_int(opened_at) or 0
-        saved = log_autosave_filed(
-            actor=request.user,
-            log=log,
-            data=data,
-            base_version=base if 1 <= base <= log.version else log.version,
-        )
-        return JsonResponse(
-            {
-                "status": "saved",
-                "version": log.version,
-                "saved_at": saved.saved_at.isoformat(),
-            }
-        )
+    )
+
+
+def _autosave_draft(
+    request: HttpRequest, log: InteractionLog | None, mentor: Mentor
+) -> JsonResponse:
+    """A draft saves into the log itself, the fields well-formed so far."""
     form = InteractionLogForm(request.POST, instance=log, mentor=mentor)
     form.is_valid()
     key = form.cleaned_data.get("idempotency_key")
@@ -263,7 +259,7 @@ def _draft_values(
     for name in form.errors:
         if log is None:
             values.pop(name, None)
-        elif name in M2M_FIELDS:
+        elif name in OPTION_FIELDS:
             values[name] = list(getattr(log, name).all())
         elif hasattr(log, name):
             values[name] = getattr(log, name)

@@ -16,11 +16,11 @@ from django.views.decorators.http import require_GET
 from core import charts
 from core.params import parse_int
 from core.timeutils import iso_week_bounds, iso_week_label, parse_iso_week
+from logs_app.permissions import get_supervised_mentors
 from logs_app.selectors_dashboard import (
     MentorRoleMix,
     RoleMix,
     engagement_gap_list,
-    get_supervised_mentors,
     role_mix_get,
     team_reflection_list,
     team_today,

@@ -8,10 +8,8 @@ from django.views.decorators.http import require_GET
 
 from audit.services import audit_record
 from core.charts import line_chart
-from logs_app.selectors_participant import (
-    get_participant_for_progress,
-    participant_progress_get,
-)
+from logs_app.permissions import get_participant_for_progress
+from logs_app.selectors_participant import participant_progress_get
 
 
 @require_GET

@@ -15,7 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.services import audit_record
 from core.params import parse_int
 from core.timeutils import iso_week_bounds, iso_week_label
-from logs_app import selectors, services
+from logs_app import review as review_services
+from logs_app import selectors
+from logs_app.attention import routine_q
 from logs_app.forms import CommentForm, ReviewForm, VoidForm, WeekField
 from logs_app.models import InteractionLog
 from logs_app.permissions import (
@@ -24,7 +26,7 @@ from logs_app.permissions import (
     get_log_for_void,
     require_supervisor,
 )
-from logs_app.services import AlreadyReviewed, routine_q
+from logs_app.review import AlreadyReviewed
 from logs_app.views import log_page_context
 
 
@@ -60,7 +62,9 @@ def review_bulk(request: HttpRequest) -> HttpResponse:
     if not versions:
         messages.warning(request, _("Tick the logs you have read first."))
         return redirect("review_queue")
-    marked, skipped = services.logs_bulk_review(actor=request.user, versions=versions)
+    marked, skipped = review_services.logs_bulk_review(
+        actor=request.user, versions=versions
+    )
     if marked:
         messages.success(
             request,
@@ -107,11 +111,11 @@ def _review_act(request: HttpRequest, log: InteractionLog, data: dict) -> HttpRe
     what happened."""
     comment = data["comment"].strip()
     if data["action"] == ReviewForm.FEEDBACK:
-        services.log_comment_add(actor=request.user, log=log, body=comment)
+        review_services.log_comment_add(actor=request.user, log=log, body=comment)
         messages.success(request, _("Feedback sent to the mentor."))
         return redirect("log_review", pk=log.pk)
     approve = data["action"] == ReviewForm.REVIEW
-    services.log_review(
+    review_services.log_review(
         actor=request.user,
         log=log,
         expected_version=data["version"],
@@ -171,7 +175,7 @@ def log_comment_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if form.is_valid():
         try:
-            services.log_comment_add(
+            review_services.log_comment_add(
                 actor=request.user, log=log, body=form.cleaned_data["body"]
             )
         except ValidationError as exc:
@@ -217,7 +221,7 @@ def log_void(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.log_void(
+                review_services.log_void(
                     actor=request.user, log=log, reason=form.cleaned_data["reason"]
                 )
             except ValidationError as exc:
@@ -244,7 +248,7 @@ def log_void(request: HttpRequest, pk: int) -> HttpResponse:
 def feedback_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     log = get_log_for_thread(request.user, pk)
     try:
-        services.comments_acknowledge(actor=request.user, log=log)
+        review_services.comments_acknowledge(actor=request.user, log=log)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from audit.admin_mixins import AuditedAdminMixin
 from mentors.models import Assignment, Mentor
 
 
@@ -10,7 +11,9 @@ class AssignmentInline(admin.TabularInline):
 
 
 @admin.register(Mentor)
-class MentorAdmin(admin.ModelAdmin):
+class MentorAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    # A mentor's supervisor and sites decide who reads their logs: rights.
+    audit_action = "rights.mentor"
     list_display = ["__str__", "supervisor", "is_active", "reflections_consent_at"]
     list_filter = ["is_active", "sites"]
     list_select_related = ["user", "supervisor"]
@@ -21,7 +24,8 @@ class MentorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    audit_action = "assignment"
     list_display = ["mentor", "participant", "start_date", "end_date"]
     list_filter = ["participant__site"]
     list_select_related = ["mentor__user", "participant"]

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from audit.admin_mixins import AuditedAdminMixin
 from participants.models import Cohort, Participant, Site, SiteAccess
 
 
@@ -24,7 +25,8 @@ class CohortAdmin(admin.ModelAdmin):
 
 
 @admin.register(Participant)
-class ParticipantAdmin(admin.ModelAdmin):
+class ParticipantAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    audit_action = "participant"
     list_display = [
         "study_id",
         "site",
@@ -39,7 +41,9 @@ class ParticipantAdmin(admin.ModelAdmin):
 
 
 @admin.register(SiteAccess)
-class SiteAccessAdmin(admin.ModelAdmin):
+class SiteAccessAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    # Site access decides what research staff read: rights.
+    audit_action = "rights.site_access"
     list_display = ["user", "site"]
     list_filter = ["site"]
     list_select_related = ["user", "site"]

@@ -29,7 +29,8 @@ from audit.triggers import (
 )
 from core.roles import Role
 from logs_app.models import InteractionLog, LogRevision
-from logs_app.services import log_save, log_void
+from logs_app.review import log_void
+from logs_app.services import log_save
 from mentors.models import Assignment
 from participants.models import Participant, SiteAccess
 from tests.factories import InteractionLogFactory

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from logs_app.models import InteractionLog, LogAutosave, LogRevision, Topic
-from logs_app.services import log_review
+from logs_app.review import log_review
 from mentors.models import Assignment
 from tests.factories import AssignmentFactory, ParticipantFactory
 

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from logs_app.models import InteractionLog, LogComment, LogRevision
-from logs_app.services import log_review
+from logs_app.review import log_review
 from tests.factories import (
     AssignmentFactory,
     InteractionLogFactory,
@@ -229,7 +229,7 @@ def test_review_of_a_log_the_mentor_just_changed_is_refused(as_user, supervisor,
 
 
 def test_service_refuses_a_stale_version(supervisor, log):
-    from logs_app.services import AlreadyReviewed
+    from logs_app.review import AlreadyReviewed
 
     log_review(actor=supervisor, log=log, expected_version=1, approve=True)
     with pytest.raises(AlreadyReviewed):
@@ -448,12 +448,12 @@ def test_failure_after_the_review_write_rolls_back_review_and_audit(
     transaction: a failure after the review (here, writing the comment) leaves
     neither the review nor its audit row."""
     from audit.models import AuditEvent
-    from logs_app import services
+    from logs_app import review
 
     def broken(**kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(services, "_comment", broken)
+    monkeypatch.setattr(review, "_comment", broken)
     with pytest.raises(RuntimeError):
         log_review(
             actor=supervisor,

@@ -16,6 +16,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.triggers import history_purge_allowed
 from core.roles import Role
+from logs_app.fields import MEETING_ONLY_FIELDS
 from logs_app.models import (
     InteractionLog,
     LogAutosave,
@@ -26,7 +27,8 @@ from logs_app.models import (
     Topic,
 )
 from logs_app.models_export import ExportJob, ExportLevel, ExportRight
-from logs_app.services import log_comment_add, log_review, log_save
+from logs_app.review import log_comment_add, log_review
+from logs_app.services import log_save
 from mentors.models import Assignment, Mentor
 from participants.models import Cohort, Participant, Site, SiteAccess
 
@@ -296,16 +298,22 @@ class Command(BaseCommand):
                 if met
                 else "",
                 "outcome": outcome,
-                "techniques": rng.sample(techniques, rng.randint(1, 3)) if met else [],
-                "topics": rng.sample(topics, rng.randint(1, 3)) if met else [],
-                "role_functions": [functions[c] for c in chosen] if met else [],
-                "co_ppm": co if met and rng.random() < 0.5 else None,
-                "cigarettes_per_day": cigarettes if met else None,
-                "stage_of_change": stages[stage] if met and rng.random() < 0.3 else "",
-                "weekly_goal": "Delay the first cigarette by an hour." if met else "",
-                "last_goal_outcome": rng.choice(["met", "partly", "not_met"])
-                if met
-                else "",
+                # An attempt leaves the catalogue's meeting-only fields empty
+                # (None is "empty" to log_save).
+                **(
+                    {
+                        "techniques": rng.sample(techniques, rng.randint(1, 3)),
+                        "topics": rng.sample(topics, rng.randint(1, 3)),
+                        "role_functions": [functions[c] for c in chosen],
+                        "co_ppm": co if rng.random() < 0.5 else None,
+                        "cigarettes_per_day": cigarettes,
+                        "stage_of_change": stages[stage] if rng.random() < 0.3 else "",
+                        "weekly_goal": "Delay the first cigarette by an hour.",
+                        "last_goal_outcome": rng.choice(["met", "partly", "not_met"]),
+                    }
+                    if met
+                    else dict.fromkeys(MEETING_ONLY_FIELDS)
+                ),
                 "narrative": rng.choice(NARRATIVES).format(p=participant.study_id)
                 if met
                 else "Called twice, no answer. Left a message.",

@@ -1,0 +1,54 @@
+"""What needs a supervisor's attention: the one definition of it, read by the
+review queue (its order and the routine logs it lets a supervisor mark in bulk),
+the bulk review service, the supervision agenda and the index that serves the
+queue. Plain conditions on a log's own columns: the model imports this module.
+
+A filed log needs attention when it carries a safety flag, a concern for the
+supervisor, or a request to discuss it in supervision. A log awaiting review
+that needs none of that is routine."""
+
+from django.db.models import Case, IntegerField, Q, Value, When
+
+SUBMITTED = "submitted"  # InteractionLog.Status.SUBMITTED
+
+
+def awaiting_review_q() -> Q:
+    """Filed and waiting for its supervisor: submitted and not voided."""
+    return Q(status=SUBMITTED, is_voided=False)
+
+
+def asks_for_supervision_q() -> Q:
+    """The mentor asks for supervision time: a concern, or a request to discuss."""
+    return ~Q(reflection_concerns="") | Q(discuss_in_supervision=True)
+
+
+def needs_attention_q() -> Q:
+    """A safety flag, or the mentor asks for supervision time."""
+    return (
+        Q(discuss_in_supervision=True)
+        | ~Q(reflection_concerns="")
+        | Q(safety_concern=True)
+    )
+
+
+def routine_q() -> Q:
+    """Logs a supervisor may mark reviewed in bulk: awaiting review, and nothing
+    needs attention (`needs_attention_q` negated, written out positively so the
+    database reads it as plain column tests)."""
+    return Q(
+        safety_concern=False,
+        discuss_in_supervision=False,
+        reflection_concerns="",
+        status=SUBMITTED,
+        is_voided=False,
+    )
+
+
+def attention_rank() -> Case:
+    """The review queue's order after safety flags: 1 when the mentor asks for
+    supervision time, else 0."""
+    return Case(
+        When(asks_for_supervision_q(), then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
