@@ -124,7 +124,10 @@ def table_rows(conn: psycopg.Connection) -> dict[str, tuple[int, str]]:
         )
         if row[0] not in LEDGERS
     ]
-    query = "SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {} t"
+    query = (
+        "SELECT count(*),"
+        " md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {} t"
+    )
     return {
         table: tuple(
             conn.execute(sql.SQL(query).format(sql.Identifier(table))).fetchone()
