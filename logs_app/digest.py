@@ -9,6 +9,7 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from core.roles import Role, user_roles
+from logs_app.attention import awaiting_review_q
 from logs_app.models import InteractionLog
 from logs_app.selectors_dashboard import (
     TeamWeekRow,
@@ -105,9 +106,7 @@ def _escalations(user, now: dt.datetime) -> list[Escalation]:
         overdue |= Q(participant__site=site.pk, submitted_at__lt=cutoff)
     rows = (
         InteractionLog.objects.filter(
-            participant__site__in=sites.keys(),
-            status=InteractionLog.Status.SUBMITTED,
-            is_voided=False,
+            awaiting_review_q(), participant__site__in=sites.keys()
         )
         .values("participant__site")
         .annotate(oldest=Min("submitted_at"), overdue=Count("pk", filter=overdue))

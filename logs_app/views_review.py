@@ -24,9 +24,11 @@ from logs_app.permissions import (
     get_log_for_review,
     get_log_for_thread,
     get_log_for_void,
+    get_supervised_mentors,
     require_supervisor,
 )
 from logs_app.review import AlreadyReviewed
+from logs_app.selectors_dashboard import team_today
 from logs_app.views import log_page_context
 
 
@@ -266,7 +268,9 @@ def supervision_agenda(request: HttpRequest) -> HttpResponse:
         messages.warning(request, _("That week was not understood; showing this week."))
         week = None
     if week is None:
-        week = iso_week_bounds(timezone.localdate())
+        # This week where the team works, as on the team pages; not the server's.
+        mentors = list(get_supervised_mentors(request.user))
+        week = iso_week_bounds(team_today(mentors))
     logs = selectors.agenda_list(user=request.user, week=week)
     return render(
         request,
