@@ -9,4 +9,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("audit.urls")),
     path("", include("logs_app.urls")),
+    path("", include("exports.urls")),
 ]

@@ -68,87 +68,6 @@ class NotificationAdmin(ReadOnlyAdmin):
         self.message_user(request, f"{count} mail(s) will be sent again.")
 
 
-# --- Research export -----------------------------------------------------------------
-from django import forms  # noqa: E402
-from django.utils import timezone  # noqa: E402
-from django.utils.translation import gettext_lazy as _  # noqa: E402
-
-from audit.services import audit_record  # noqa: E402
-from core.roles import Role, user_roles  # noqa: E402
-from logs_app.models_export import ExportJob, ExportLevel, ExportRight  # noqa: E402
-
-
-class ExportRightForm(forms.ModelForm):
-    class Meta:
-        model = ExportRight
-        fields = ["user", "level", "note"]
-
-    def clean(self):
-        data = super().clean()
-        user = data.get("user")
-        if (
-            data.get("level") == ExportLevel.FULL
-            and user is not None
-            and Role.ADMIN not in user_roles(user)
-        ):
-            self.add_error(
-                "level", _("Only program admins may export at the full level.")
-            )
-        return data
-
-
-@admin.register(ExportRight)
-class ExportRightAdmin(admin.ModelAdmin):
-    """Grant and change export rights (EXP-1). Every change is audited."""
-
-    form = ExportRightForm
-    list_display = ["user", "level", "granted_by", "granted_at", "note"]
-    list_filter = ["level"]
-    list_select_related = ["user", "granted_by"]
-    search_fields = ["user__username", "user__email"]
-
-    def save_model(self, request: HttpRequest, obj: ExportRight, form, change) -> None:
-        before = form.initial.get("level") if change else None
-        obj.granted_by = request.user
-        obj.granted_at = timezone.now()
-        super().save_model(request, obj, form, change)
-        audit_record(
-            request=request,
-            action="export_right.change",
-            obj=obj,
-            details={"user": obj.user_id, "level": [before, obj.level]},
-        )
-
-    def delete_model(self, request: HttpRequest, obj: ExportRight) -> None:
-        audit_record(
-            request=request,
-            action="export_right.change",
-            obj=obj,
-            details={"user": obj.user_id, "level": [obj.level, None]},
-        )
-        super().delete_model(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False  # set the level to "none" instead: one audited path
-
-
-@admin.register(ExportJob)
-class ExportJobAdmin(ReadOnlyAdmin):
-    list_display = [
-        "pk",
-        "created_at",
-        "requested_by",
-        "level",
-        "format",
-        "delivery",
-        "status",
-        "row_count",
-        "sha256",
-    ]
-    list_filter = ["status", "level", "format", "delivery"]
-    list_select_related = ["requested_by"]
-
-
 # --- Audit (AUD-1, AUD-2) ------------------------------------------------------------
 # Participants, assignments, mentors and site access are edited in the admin of
 # their own apps; those apps sit below logs_app and cannot import the audit, so
@@ -160,6 +79,7 @@ import datetime as dt  # noqa: E402
 
 from django.db.models import Model  # noqa: E402
 
+from audit.services import audit_record  # noqa: E402
 from mentors.admin import AssignmentAdmin, MentorAdmin  # noqa: E402
 from mentors.models import Assignment, Mentor  # noqa: E402
 from participants.admin import ParticipantAdmin, SiteAccessAdmin  # noqa: E402

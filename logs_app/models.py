@@ -514,8 +514,3 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: digest {self.digest}"
-
-
-# Research export models live in their own module; importing them here registers
-# them with the app.
-from logs_app.models_export import ExportJob, ExportLevel, ExportRight  # noqa: E402,F401

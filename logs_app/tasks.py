@@ -8,8 +8,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-# export_jobs defines the export task: importing it registers it with the worker.
-from logs_app import export_jobs, notifications
+from core.dispatch import sweeps_run
+from logs_app import notifications
 from logs_app.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def _queue_retry(notification_id: int) -> None:
 def dispatch() -> dict[str, int]:
     """Beat runs this every PEERLOG_DISPATCH_SECONDS (15 s): write what the
     schedules make due, then hand due rows (including ones whose worker died
-    mid-send) and export jobs to the workers."""
+    mid-send) and the registered sweeps' rows (export jobs) to the workers."""
     return dispatch_once()
 
 
@@ -68,5 +68,5 @@ def dispatch_once(now=None) -> dict[str, int]:
                 notifications.release(waiting, now)
             break
         handed += 1
-    exports = export_jobs.dispatch_pending_exports(now=now)
-    return {"written": written, "handed": handed, "exports": exports}
+    # Export jobs: exports registers its sweep (core.dispatch), as it sits above.
+    return {"written": written, "handed": handed, **sweeps_run(now)}

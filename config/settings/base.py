@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "participants",
     "mentors",
     "logs_app",
+    "exports",
     "accounts",
 ]
 

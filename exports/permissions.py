@@ -1,13 +1,13 @@
-"""Reads and access helpers for the export pages."""
+"""Access helpers for the export pages: the export role, and one export for
+the user who asked for it."""
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
-from core.roles import Role, user_roles
-from logs_app.exports import EXPORT_ROLES
-from logs_app.models_export import ExportJob
+from core.roles import user_roles
+from exports.models import ExportJob
+from exports.rights import EXPORT_ROLES
 
 
 def require_export_role(user) -> None:
@@ -23,15 +23,3 @@ def get_export_for_user(user, pk: int) -> ExportJob:
     return get_object_or_404(
         ExportJob.objects.select_related("requested_by"), pk=pk, requested_by=user
     )
-
-
-def export_history_list(*, user) -> QuerySet[ExportJob]:
-    """Exports for the history page: staff see their own, admins everyone's."""
-    jobs = (
-        ExportJob.objects.select_related("requested_by")
-        .defer("covered")  # up to a few thousand ids per job, not shown here
-        .order_by("-created_at", "-pk")
-    )
-    if Role.ADMIN in user_roles(user):
-        return jobs
-    return jobs.filter(requested_by=user)

@@ -10,10 +10,10 @@ import zipfile
 import pytest
 import time_machine
 
-from logs_app import exports
-from logs_app.exports import ExportFilters
-from logs_app.models_export import ExportLevel
-from tests.logs_app.test_export import data  # noqa: F401 (fixture)
+from exports import files
+from exports.filters import ExportFilters
+from exports.models import ExportLevel
+from tests.exports.test_export import data  # noqa: F401 (fixture)
 
 FIRST = dt.datetime(2026, 11, 27, 21, 0, 0, tzinfo=dt.UTC)  # a Friday evening
 LATER = FIRST + dt.timedelta(seconds=7)  # past the zip's 2-second resolution
@@ -22,7 +22,7 @@ LATER = FIRST + dt.timedelta(seconds=7)  # past the zip's 2-second resolution
 def _export(fmt: str, user, when: dt.datetime) -> bytes:
     with time_machine.travel(when, tick=False):
         out = io.BytesIO()
-        exports.export_write(
+        files.export_write(
             out, user=user, filters=ExportFilters(), level=ExportLevel.TEXT, fmt=fmt
         )
     return out.getvalue()

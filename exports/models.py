@@ -1,7 +1,8 @@
 """Research export: who may export at which level (EXP-1), and one row per export
 file made (a job for large files, a record for small ones sent at once).
 
-Imported at the end of logs_app/models.py so Django registers these models."""
+The tables keep their logs_app_* names: the models moved here from logs_app
+(issue 12) without touching the database (migrations/0001_initial.py)."""
 
 from django.conf import settings
 from django.db import models
@@ -60,6 +61,7 @@ class ExportRight(models.Model):
     )
 
     class Meta:
+        db_table = "logs_app_exportright"
         verbose_name = _("export right")
         verbose_name_plural = _("export rights")
 
@@ -128,6 +130,7 @@ class ExportJob(models.Model):
     error = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        db_table = "logs_app_exportjob"
         ordering = ["-created_at", "-pk"]
         verbose_name = _("export")
         verbose_name_plural = _("exports")

@@ -17,9 +17,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from config.env import EXPORT_KEY_MIN_LENGTH, secret_problem
-from logs_app import export_jobs
-from logs_app.exports import ExportFilters
-from logs_app.models_export import ExportJob, ExportLevel
+from exports.filters import ExportFilters
+from exports.models import ExportJob, ExportLevel
+from exports.rights import ExportRefused
+from exports.services import export_to_path
 from participants.models import Site
 
 
@@ -83,14 +84,14 @@ class Command(BaseCommand):
             include_voided=options["include_voided"],
         )
         try:
-            job = export_jobs.export_to_path(
+            job = export_to_path(
                 user=user,
                 filters=filters,
                 level=options["level"],
                 fmt=options["fmt"],
                 path=options["out"],
             )
-        except export_jobs.ExportRefused as exc:
+        except ExportRefused as exc:
             raise CommandError(f"Refused: {exc}") from exc
         excluded = ", ".join(f"{k}={v}" for k, v in sorted(job.excluded.items()))
         self.stdout.write(

@@ -14,13 +14,17 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from logs_app import export_jobs
-from logs_app.export_jobs import dispatch_pending_exports, export_job_run
-from logs_app.exports import ExportFilters
+from exports import files, jobs, rows_copy
+from exports.downloads import export_file_path
+from exports.filters import ExportFilters
+from exports.jobs import REDISPATCH_AFTER, export_job_run, exports_expire
+from exports.models import ExportJob, ExportLevel, ExportRight
+from exports.services import export_job_create
+from exports.tasks import dispatch_pending_exports, export_run
+from exports.writers import base as writers_base
 from logs_app.models import Notification
-from logs_app.models_export import ExportJob, ExportLevel, ExportRight
+from tests.exports.test_export import data, export_dir  # noqa: F401 (fixtures)
 from tests.factories import InteractionLogFactory
-from tests.logs_app.test_export import data, export_dir  # noqa: F401 (fixtures)
 
 UTC = dt.UTC
 
@@ -156,7 +160,7 @@ def test_wrong_method_gets_405(staff, as_user):
 
 # --- jobs -----------------------------------------------------------------------------
 def _queue(user, level="coded", fmt="csv", **filters) -> ExportJob:
-    return export_jobs.export_job_create(
+    return export_job_create(
         user=user, filters=ExportFilters(**filters), level=level, fmt=fmt
     )
 
@@ -184,7 +188,7 @@ def test_large_export_is_a_job_that_runs_after_commit(
         len(data["nyc"]),
     )
     assert job.expires_at > job.finished_at
-    path = export_jobs.export_file_path(job)
+    path = export_file_path(job)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == job.sha256
     assert job.file_size == path.stat().st_size
     # The ready mail: an outbox row with the export's id only.
@@ -224,7 +228,7 @@ def test_revoking_the_right_before_the_job_runs_stops_it(data, staff):  # noqa: 
 
     job.refresh_from_db()
     assert job.status == "refused"
-    assert not job.file_name and not list(export_jobs.export_dir().iterdir())
+    assert not job.file_name and not list(jobs.export_dir().iterdir())
     event = AuditEvent.objects.get(action="export.refused")
     assert (event.actor, event.outcome) == (staff, "403")
     assert not Notification.objects.exists()
@@ -261,20 +265,20 @@ def test_dispatcher_claims_queued_jobs_and_survives_a_broker_outage(
     grant(staff, ExportLevel.CODED)
     first, second = _queue(staff), _queue(staff)
     sent = []
-    monkeypatch.setattr(export_jobs.export_run, "delay", sent.append)
+    monkeypatch.setattr(export_run, "delay", sent.append)
     now = dt.datetime(2026, 11, 19, 20, 0, tzinfo=UTC)
 
     assert dispatch_pending_exports(now=now) == 2
     assert sent == [first.pk, second.pk]
     assert dispatch_pending_exports(now=now) == 0  # claimed: not handed twice
-    later = now + export_jobs.REDISPATCH_AFTER + dt.timedelta(seconds=1)
+    later = now + REDISPATCH_AFTER + dt.timedelta(seconds=1)
     assert dispatch_pending_exports(now=later) == 2  # never started: again
 
     def down(pk):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(export_jobs.export_run, "delay", down)
-    much_later = later + export_jobs.REDISPATCH_AFTER * 2
+    monkeypatch.setattr(export_run, "delay", down)
+    much_later = later + REDISPATCH_AFTER * 2
     assert dispatch_pending_exports(now=much_later) == 0
     assert set(ExportJob.objects.values_list("dispatched_at", flat=True)) == {
         None
@@ -286,10 +290,10 @@ def test_expired_link_gives_410_and_the_file_is_deleted(data, staff, as_user):  
     job = _queue(staff)
     export_job_run(job.pk)
     job.refresh_from_db()
-    path = export_jobs.export_file_path(job)
+    path = export_file_path(job)
     later = job.expires_at + dt.timedelta(seconds=1)
 
-    assert export_jobs.exports_expire(now=later) == 1
+    assert exports_expire(now=later) == 1
 
     assert not path.exists()
     job.refresh_from_db()
@@ -433,11 +437,11 @@ def test_a_failing_export_is_recorded_and_leaves_no_file(data, staff, monkeypatc
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(export_jobs.exports, "export_write", broken)
+    monkeypatch.setattr(files, "export_write", broken)
     assert export_job_run(job.pk) == "failed"
     job.refresh_from_db()
     assert (job.status, job.error) == ("failed", "RuntimeError")
-    assert not list(export_jobs.export_dir().iterdir())
+    assert not list(jobs.export_dir().iterdir())
 
 
 def test_voided_log_counts_in_the_preview_only_when_left_out(
@@ -463,7 +467,7 @@ def test_granting_an_export_right_is_audited_and_full_is_for_admins(
     staff, admin_user, as_user
 ):
     client = as_user(admin_user)
-    url = reverse("admin:logs_app_exportright_add")
+    url = reverse("admin:exports_exportright_add")
 
     refused = client.post(url, {"user": staff.pk, "level": "full", "note": ""})
     assert refused.status_code == 200  # the form again, with the error
@@ -483,9 +487,9 @@ def test_job_reports_progress_between_copy_statements(data, staff, monkeypatch):
     """On PostgreSQL the connection is busy during a COPY: progress is written
     between statements, never in the middle of one."""
     grant(staff, ExportLevel.CODED)
-    monkeypatch.setattr(export_jobs.exports, "SMALL_EXPORT", 0)  # ranges, not ids
-    monkeypatch.setattr(export_jobs.exports, "COPY_CHUNK_IDS", 3)
-    monkeypatch.setattr(export_jobs.exports, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(rows_copy, "SMALL_EXPORT", 0)  # ranges, not ids
+    monkeypatch.setattr(rows_copy, "COPY_CHUNK_IDS", 3)
+    monkeypatch.setattr(writers_base, "PROGRESS_EVERY", 2)
     job = _queue(staff)
 
     assert export_job_run(job.pk) == "done"

@@ -2,7 +2,10 @@
 each, 2 supervisors, 8 mentors, 30 participants and about 6 months of logs.
 
 Idempotent: a second run changes nothing and prints the logins again.
-`--reset` deletes the demo data first and rebuilds it."""
+`--reset` deletes the demo data first and rebuilds it.
+
+Lives in exports, the top layer, because it seeds every app down to the export
+rights (and must delete demo export records before their users)."""
 
 import datetime as dt
 import random
@@ -16,6 +19,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.triggers import history_purge_allowed
 from core.roles import Role
+from exports.models import ExportJob, ExportLevel, ExportRight
 from logs_app.models import (
     InteractionLog,
     LogAutosave,
@@ -25,7 +29,6 @@ from logs_app.models import (
     Technique,
     Topic,
 )
-from logs_app.models_export import ExportJob, ExportLevel, ExportRight
 from logs_app.services import log_comment_add, log_review, log_save
 from mentors.models import Assignment, Mentor
 from participants.models import Cohort, Participant, Site, SiteAccess

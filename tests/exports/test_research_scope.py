@@ -7,9 +7,10 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from core.roles import Role
-from logs_app.exports import ExportFilters, export_preview
+from exports.filters import ExportFilters
+from exports.models import ExportLevel
+from exports.preview import export_preview
 from logs_app.models import InteractionLog
-from logs_app.models_export import ExportLevel
 from participants.models import Participant
 from tests.factories import (
     AssignmentFactory,

@@ -10,9 +10,10 @@ from django.utils.translation import gettext_lazy as _
 from core.params import BoundedChoices
 from core.timeutils import check_param_date
 from core.widgets import FastSelectMultiple
-from logs_app.exports import EXPORTABLE_STATUSES, ExportFilters, export_sites
+from exports.filters import EXPORTABLE_STATUSES, ExportFilters
+from exports.models import ExportJob, ExportLevel
+from exports.rights import export_sites
 from logs_app.models import InteractionLog
-from logs_app.models_export import ExportJob, ExportLevel
 from mentors.models import Mentor
 from participants.models import Cohort
 

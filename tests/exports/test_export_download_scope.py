@@ -11,14 +11,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from logs_app import export_jobs, exports
-from logs_app.export_jobs import export_job_run
-from logs_app.exports import ExportFilters, pseudonym
-from logs_app.models_export import ExportJob, ExportLevel
+from exports import files
+from exports.filters import ExportFilters
+from exports.jobs import export_job_run
+from exports.models import ExportJob, ExportLevel
+from exports.pseudonyms import pseudonym
+from exports.request import ExportRequest
+from exports.services import export_direct, export_job_create
 from participants.models import SiteAccess
+from tests.exports.test_export import data, export_dir  # noqa: F401 (fixtures)
+from tests.exports.test_export_jobs import grant
 from tests.factories import ParticipantFactory, SiteAccessFactory
-from tests.logs_app.test_export import data, export_dir  # noqa: F401 (fixtures)
-from tests.logs_app.test_export_jobs import grant
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +38,7 @@ def rita(staff, other_site):
 
 
 def _finished_job(user, **filters) -> ExportJob:
-    job = export_jobs.export_job_create(
+    job = export_job_create(
         user=user, filters=ExportFilters(**filters), level="coded", fmt="csv"
     )
     assert export_job_run(job.pk) == "done"
@@ -174,17 +177,15 @@ def test_scope_narrowed_while_the_file_is_written_refuses_the_download(
     held Sydney's rows, but what it held was read after the write, under the
     narrowed scope, so it left Sydney out and every download passed. The job
     now records the participants the writers actually emitted."""
-    real_write = exports.export_write
+    real_write = files.export_write
 
     def write_then_narrow(out, **kwargs):
         result = real_write(out, **kwargs)
         change(rita, other_site, other_participant)
         return result
 
-    monkeypatch.setattr(exports, "export_write", write_then_narrow)
-    job = export_jobs.export_job_create(
-        user=rita, filters=ExportFilters(), level="coded", fmt=fmt
-    )
+    monkeypatch.setattr(files, "export_write", write_then_narrow)
+    job = export_job_create(user=rita, filters=ExportFilters(), level="coded", fmt=fmt)
     assert export_job_run(job.pk) == "done"
     job.refresh_from_db()
     assert other_participant.pk in job.covered["participants"]
@@ -208,14 +209,14 @@ def test_scope_narrowed_before_the_write_leaves_the_file_servable(
     """Issue 11 finding 4 (AZ-13, review): the record is exact. Consent
     withdrawn after the job started but before its file was read leaves the
     participant out of the file and out of the record: the download passes."""
-    real_write = exports.export_write
+    real_write = files.export_write
 
     def narrow_then_write(out, **kwargs):
         _withdraw_consent(rita, other_site, other_participant)
         return real_write(out, **kwargs)
 
-    monkeypatch.setattr(exports, "export_write", narrow_then_write)
-    job = export_jobs.export_job_create(
+    monkeypatch.setattr(files, "export_write", narrow_then_write)
+    job = export_job_create(
         user=rita, filters=ExportFilters(), level="coded", fmt="csv"
     )
     assert export_job_run(job.pk) == "done"
@@ -237,11 +238,10 @@ def test_direct_export_download_url_is_gone_not_denied(
     records no coverage; its download URL answered 410 gone before the scope
     re-check and must still, without an export.denied row for a file that
     never existed."""
-    started = export_jobs.export_direct(
-        user=rita,
-        filters=ExportFilters(),
-        level="coded",
-        fmt="csv",
+    started = export_direct(
+        ExportRequest.build(
+            user=rita, filters=ExportFilters(), level="coded", fmt="csv"
+        ),
         request=None,
         expected=None,
         now=timezone.now(),
@@ -268,7 +268,7 @@ def test_job_run_after_a_site_is_revoked_leaves_that_site_out(
 ):
     """AZ-9 (issue 11 finding 4): without a site filter the job still reads
     only the sites its requester has when it runs."""
-    job = export_jobs.export_job_create(
+    job = export_job_create(
         user=rita, filters=ExportFilters(), level="coded", fmt="csv"
     )
     SiteAccess.objects.filter(user=rita, site=other_site).delete()
@@ -289,7 +289,7 @@ def test_job_run_after_consent_is_withdrawn_leaves_the_participant_out(
     participant,
 ):
     """AZ-9, AZ-14 (issue 11 finding 4): consent is read when the job runs."""
-    job = export_jobs.export_job_create(
+    job = export_job_create(
         user=rita, filters=ExportFilters(), level="coded", fmt="csv"
     )
     participant.has_research_consent = False

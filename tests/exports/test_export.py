@@ -17,10 +17,14 @@ from django.db import connection
 
 from core.formulas import DANGEROUS_FIRST, neutralise, unneutralise
 from core.timeutils import local_instant
-from logs_app import exports
-from logs_app.exports import ExportFilters
+from exports import files, rows_copy
+from exports.columns import LONG_COLUMNS
+from exports.filters import ExportFilters
+from exports.models import ExportLevel, ExportRight
+from exports.preview import export_preview
+from exports.pseudonyms import pseudonym
+from exports.rights import export_level_for
 from logs_app.models import InteractionLog, RoleFunction, Technique, Topic
-from logs_app.models_export import ExportLevel, ExportRight
 from tests.factories import (
     AssignmentFactory,
     CohortFactory,
@@ -162,7 +166,7 @@ def data(site, other_site, mentor, participant, other_mentor, other_participant)
 
 def _text(fmt: str, user, level=ExportLevel.TEXT, **filters) -> bytes:
     out = io.BytesIO()
-    result = exports.export_write(
+    result = files.export_write(
         out, user=user, filters=ExportFilters(**filters), level=level, fmt=fmt
     )
     body = out.getvalue()
@@ -198,8 +202,8 @@ def expected(log: InteractionLog, level: str) -> dict[str, str]:
 
     row = {
         "log_id": str(log.pk),
-        "participant_code": exports.pseudonym("P", log.participant_id),
-        "mentor_code": exports.pseudonym("M", log.mentor_id),
+        "participant_code": pseudonym("P", log.participant_id),
+        "mentor_code": pseudonym("M", log.mentor_id),
         "site_code": site.code,
         "site_time_zone": site.time_zone,
         "cohort": log.participant.cohort.name if log.participant.cohort else "",
@@ -386,7 +390,7 @@ def test_xlsx_holds_the_same_values_with_real_dates(data, admin_user):
 
 def test_long_csv_has_one_row_per_log_and_option(data, admin_user):
     rows = _rows(_text("long", admin_user))
-    assert list(rows[0]) == exports.LONG_COLUMNS
+    assert list(rows[0]) == LONG_COLUMNS
     want = set()
     for log in data["nyc"] + data["sydney"]:
         for key, manager in (
@@ -491,7 +495,7 @@ def test_full_level_adds_preferred_names(data, admin_user):
 
 def test_full_right_is_capped_for_research_staff(staff_with):
     staff = staff_with(ExportLevel.FULL)
-    assert exports.export_level_for(staff) == ExportLevel.TEXT
+    assert export_level_for(staff) == ExportLevel.TEXT
 
 
 @pytest.mark.parametrize(
@@ -507,15 +511,15 @@ def test_research_staff_export_level_comes_from_their_right(staff, level, grante
         ExportRight.objects.create(
             user=staff, level=level, granted_at=dt.datetime.now(UTC)
         )
-    assert exports.export_level_for(staff) == granted
+    assert export_level_for(staff) == granted
 
 
 def test_mentors_and_supervisors_have_no_export_level(mentor, supervisor):
     ExportRight.objects.create(
         user=supervisor, level=ExportLevel.TEXT, granted_at=dt.datetime.now(UTC)
     )
-    assert exports.export_level_for(mentor.user) == ExportLevel.NONE
-    assert exports.export_level_for(supervisor) == ExportLevel.NONE
+    assert export_level_for(mentor.user) == ExportLevel.NONE
+    assert export_level_for(supervisor) == ExportLevel.NONE
 
 
 # --- scope and consent (AZ-4) ---------------------------------------------------------
@@ -553,11 +557,11 @@ def test_filters_narrow_the_rows(data, admin_user, site, mentor):
         "2026-11-03",
         "2026-11-04",
     }
-    assert {r["mentor_code"] for r in rows} == {exports.pseudonym("M", mentor.pk)}
+    assert {r["mentor_code"] for r in rows} == {pseudonym("M", mentor.pk)}
 
 
 def test_consent_exclusions_are_counted_and_said(data, admin_user, site):
-    preview = exports.export_preview(
+    preview = export_preview(
         user=admin_user, filters=ExportFilters(), level=ExportLevel.TEXT
     )
     assert preview.rows == len(data["nyc"]) + len(data["sydney"])
@@ -580,7 +584,7 @@ def test_voided_logs_only_when_asked_for(data, admin_user):
     voided = [r for r in rows if r["log_id"] == str(data["voided"].pk)]
     assert voided[0]["is_voided"] == "1"
     assert voided[0]["void_reason"] == "Filed twice"
-    preview = exports.export_preview(
+    preview = export_preview(
         user=admin_user,
         filters=ExportFilters(include_voided=True),
         level=ExportLevel.CODED,
@@ -608,12 +612,12 @@ def research_without_site(db):
 
 # --- pseudonyms (EXP-4) ---------------------------------------------------------------
 def test_pseudonyms_are_keyed_and_stable(settings, mentor):
-    code = exports.pseudonym("M", mentor.pk)
-    assert code == exports.pseudonym("M", mentor.pk)
+    code = pseudonym("M", mentor.pk)
+    assert code == pseudonym("M", mentor.pk)
     assert len(code) == 14 and code.startswith("M-")
     assert code[2:].lower() not in hashlib.sha256(str(mentor.pk).encode()).hexdigest()
     settings.PEERLOG_EXPORT_KEY = "another-secret"
-    assert exports.pseudonym("M", mentor.pk) != code
+    assert pseudonym("M", mentor.pk) != code
     assert mentor.user.username not in code
 
 
@@ -632,9 +636,9 @@ def test_neutralise_round_trip():
 @pytest.mark.parametrize("statements", ["one by ids", "id ranges"])
 def test_copy_path_equals_python_path(fmt, statements, data, admin_user, monkeypatch):
     if statements == "id ranges":  # what a large export does: 3-id ranges here
-        monkeypatch.setattr(exports, "SMALL_EXPORT", 0)
-        monkeypatch.setattr(exports, "COPY_CHUNK_IDS", 3)
+        monkeypatch.setattr(rows_copy, "SMALL_EXPORT", 0)
+        monkeypatch.setattr(rows_copy, "COPY_CHUNK_IDS", 3)
     fast = _text(fmt, admin_user, ExportLevel.FULL)
-    monkeypatch.setattr(exports, "use_copy", lambda sets: False)
+    monkeypatch.setattr(rows_copy, "use_copy", lambda sets: False)
     slow = _text(fmt, admin_user, ExportLevel.FULL)
     assert fast == slow

@@ -13,15 +13,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from logs_app import export_jobs, exports
-from logs_app.exports import export_level_for, level_allows, levels_up_to
-from logs_app.forms_export import ExportForm
-from logs_app.models_export import ExportJob, ExportLevel
-from logs_app.selectors_export import (
-    export_history_list,
-    get_export_for_user,
-    require_export_role,
+from exports.downloads import (
+    REFUSED,
+    download_name,
+    export_download_check,
+    export_file_path,
 )
+from exports.files import CONTENT_TYPES
+from exports.forms import ExportForm
+from exports.models import ExportJob, ExportLevel
+from exports.permissions import get_export_for_user, require_export_role
+from exports.preview import EXCLUSION_REASONS
+from exports.records import export_download_denied_record, export_download_record
+from exports.request import ExportRequest
+from exports.rights import ExportRefused, export_level_for, levels_up_to
+from exports.selectors import export_history_list
+from exports.services import direct_limit, export_start
+from exports.writers.xlsx import XLSX_MAX_ROWS
 
 
 @require_http_methods(["GET", "POST"])
@@ -32,15 +40,18 @@ def export_page(request: HttpRequest) -> HttpResponse:
     form = ExportForm(data, user=request.user, offered_levels=levels_up_to(granted))
     preview = None
     if form.is_bound and form.is_valid():
-        filters, level = form.filters(), form.cleaned_data["level"]
-        fmt = form.cleaned_data["format"]
+        export = ExportRequest.build(
+            user=request.user,
+            filters=form.filters(),
+            level=form.cleaned_data["level"],
+            fmt=form.cleaned_data["format"],
+            granted=granted,
+        )
         if request.method == "POST":
-            return _start(request, form, filters=filters, level=level, fmt=fmt)
-        if level_allows(granted, level):
-            preview = exports.export_preview(
-                user=request.user, filters=filters, level=level
-            )
-            _check_size(form, fmt, preview.rows)
+            return _start(request, form, export)
+        if export.allowed:
+            preview = export.preview
+            _check_size(form, export.fmt, preview.rows)
         else:
             form.add_error("level", _("Your export right does not cover this."))
     return _render_page(
@@ -53,30 +64,26 @@ def export_page(request: HttpRequest) -> HttpResponse:
 
 
 def _check_size(form: ExportForm, fmt: str, rows: int) -> bool:
-    if fmt == ExportJob.Format.XLSX and rows > exports.XLSX_MAX_ROWS:
+    if fmt == ExportJob.Format.XLSX and rows > XLSX_MAX_ROWS:
         form.add_error(
             "format",
             _("Excel holds at most %(n)s rows. Choose CSV or the data package.")
-            % {"n": f"{exports.XLSX_MAX_ROWS:,}"},
+            % {"n": f"{XLSX_MAX_ROWS:,}"},
         )
         return False
     return True
 
 
-def _start(request, form, *, filters, level, fmt) -> HttpResponse:
-    granted = export_level_for(request.user)
-    preview = exports.export_preview(
-        user=request.user,
-        filters=filters,
-        level=level if level_allows(granted, level) else ExportLevel.CODED,
-    )
-    if not _check_size(form, fmt, preview.rows):
-        return _render_page(request, form, granted=granted, preview=preview, status=400)
-    try:
-        started = export_jobs.export_start(
-            user=request.user, filters=filters, level=level, fmt=fmt, request=request
+def _start(request, form, export: ExportRequest) -> HttpResponse:
+    """Run the export asked for: one preview (the size check and the choice
+    between a direct file and a job share it), one check of the right."""
+    if not _check_size(form, export.fmt, export.preview.rows):
+        return _render_page(
+            request, form, granted=export.granted, preview=export.preview, status=400
         )
-    except export_jobs.ExportRefused as exc:
+    try:
+        started = export_start(export, request=request)
+    except ExportRefused as exc:
         raise PermissionDenied(
             _("Your export right does not cover this export.")
         ) from exc
@@ -94,15 +101,15 @@ def _render_page(request, form, *, granted, preview, status: int) -> HttpRespons
     recent = export_history_list(user=request.user).filter(requested_by=request.user)
     return render(
         request,
-        "logs_app/export_page.html",
+        "exports/export_page.html",
         {
             "form": form,
             "granted": granted,
             "can_export": granted != ExportLevel.NONE,
             "preview": preview,
             "direct": preview is not None
-            and preview.rows <= export_jobs.direct_limit(form.cleaned_data["format"]),
-            "reasons": exports.EXCLUSION_REASONS,
+            and preview.rows <= direct_limit(form.cleaned_data["format"]),
+            "reasons": EXCLUSION_REASONS,
             "recent": recent[:5],
             # The previewed choices, carried into the POST that runs the export.
             "hidden": [
@@ -111,7 +118,7 @@ def _render_page(request, form, *, granted, preview, status: int) -> HttpRespons
                 for value in values
                 if name != "csrfmiddlewaretoken"
             ],
-            "direct_limit": export_jobs.direct_limit(ExportJob.Format.CSV),
+            "direct_limit": direct_limit(ExportJob.Format.CSV),
         },
         status=status,
     )
@@ -121,8 +128,8 @@ def _file_response(file, job: ExportJob) -> FileResponse:
     response = FileResponse(
         file,
         as_attachment=True,
-        filename=export_jobs.download_name(job),
-        content_type=exports.CONTENT_TYPES[ExportJob.Format(job.format)],
+        filename=download_name(job),
+        content_type=CONTENT_TYPES[ExportJob.Format(job.format)],
     )
     # The browser knows the exact size, so a cut transfer shows as failed.
     response["Content-Length"] = str(job.file_size)
@@ -137,19 +144,17 @@ def _file_response(file, job: ExportJob) -> FileResponse:
 @require_GET
 def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_export_for_user(request.user, pk)
-    problem = export_jobs.export_download_check(
-        user=request.user, job=job, now=timezone.now()
-    )
+    problem = export_download_check(user=request.user, job=job, now=timezone.now())
     return render(
         request,
-        "logs_app/export_detail.html",
+        "exports/export_detail.html",
         {
             "job": job,
             "downloadable": problem is None and job.delivery == ExportJob.Delivery.JOB,
             "scope_narrowed": problem is not None
-            and problem.kind == export_jobs.REFUSED
+            and problem.kind == REFUSED
             and job.delivery == ExportJob.Delivery.JOB,
-            "reasons": exports.EXCLUSION_REASONS,
+            "reasons": EXCLUSION_REASONS,
         },
     )
 
@@ -173,18 +178,14 @@ def export_status(request: HttpRequest, pk: int) -> JsonResponse:
 @require_GET
 def export_download(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_export_for_user(request.user, pk)
-    problem = export_jobs.export_download_check(
-        user=request.user, job=job, now=timezone.now()
-    )
-    if problem is not None and problem.kind == export_jobs.REFUSED:
-        export_jobs.export_download_denied_record(
-            request=request, job=job, reason=problem.reason
-        )
+    problem = export_download_check(user=request.user, job=job, now=timezone.now())
+    if problem is not None and problem.kind == REFUSED:
+        export_download_denied_record(request=request, job=job, reason=problem.reason)
         raise PermissionDenied(_("Your access no longer covers this file."))
-    path = export_jobs.export_file_path(job) if problem is None else None
+    path = export_file_path(job) if problem is None else None
     if path is None:
-        return render(request, "logs_app/export_gone.html", {"job": job}, status=410)
-    export_jobs.export_download_record(request=request, job=job)
+        return render(request, "exports/export_gone.html", {"job": job}, status=410)
+    export_download_record(request=request, job=job)
     return _file_response(path.open("rb"), job)
 
 
@@ -196,6 +197,6 @@ def export_history(request: HttpRequest) -> HttpResponse:
     ).get_page(request.GET.get("page"))
     return render(
         request,
-        "logs_app/export_history.html",
+        "exports/export_history.html",
         {"page": page, "export_url": reverse("export_page")},
     )
