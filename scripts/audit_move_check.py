@@ -40,7 +40,13 @@ ROOT = Path(__file__).resolve().parent.parent
 BEFORE = "d41482be504f7edcbb4ebf785f49fa75d77fbb49"
 MOVED_TABLES = ("logs_app_auditevent", "logs_app_datachange")
 APPEND_ONLY_TABLES = (*MOVED_TABLES, "logs_app_logrevision")
-MOVED_MODELS = ("auditevent", "datachange")
+# Each moved model and the app it belongs to now (issue 12: audit, exports).
+MOVED_MODELS = {
+    "auditevent": "audit",
+    "datachange": "audit",
+    "exportright": "exports",
+    "exportjob": "exports",
+}
 APP_ROLE = "peerlog_test_app"
 
 # Rows the demo program does not write: one audit event through the old
@@ -229,7 +235,7 @@ def main() -> None:
             with psycopg.connect(url, autocommit=True) as conn:
                 counts_before = row_counts(conn)
                 types_before = content_types(conn)
-            for table in MOVED_TABLES:
+            for table in (*MOVED_TABLES, "logs_app_exportright"):
                 if not counts_before[table]:
                     fail(f"{table} is empty before the move: nothing proved")
             manage(ROOT, url, "migrate", "--no-input")
@@ -253,9 +259,9 @@ def main() -> None:
                 for model in MOVED_MODELS:
                     if types_before.get(model, (None,))[0] != types_after[model][0]:
                         fail(f"content type of {model} changed id")
-                    if types_after[model][1] != "audit":
+                    if types_after[model][1] != MOVED_MODELS[model]:
                         fail(f"content type of {model} is {types_after[model]}")
-                print("ok: content types renamed to audit, ids kept")
+                print("ok: content types renamed to audit and exports, ids kept")
                 check_after(conn)
         finally:
             subprocess.run(
