@@ -85,111 +85,106 @@ def _field_schema(column: Column) -> dict[str, Any]:
     return spec
 
 
+def _resource(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """One CSV table of the package, `name`.csv."""
+    return {
+        "name": name,
+        "path": f"{name}.csv",
+        "profile": "tabular-data-resource",
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "dialect": {"delimiter": ",", "lineTerminator": "\r\n", "header": True},
+        "schema": schema,
+    }
+
+
+def _long_schema(option_keys: list[str]) -> dict[str, Any]:
+    return {
+        "fields": [
+            {
+                "name": "log_id",
+                "type": "integer",
+                "constraints": {"required": True},
+            },
+            {"name": "participant_code", "type": "string"},
+            {"name": "mentor_code", "type": "string"},
+            {"name": "site_code", "type": "string"},
+            {"name": "contact_date", "type": "date"},
+            {"name": "iso_week", "type": "string"},
+            {
+                "name": "option_list",
+                "type": "string",
+                "constraints": {"required": True, "enum": option_keys},
+            },
+            {
+                "name": "option_code",
+                "type": "string",
+                "constraints": {"required": True},
+            },
+        ],
+        "primaryKey": ["log_id", "option_list", "option_code"],
+        "foreignKeys": [
+            {
+                "fields": ["log_id"],
+                "reference": {"resource": "logs", "fields": ["log_id"]},
+            },
+            {
+                "fields": ["option_list", "option_code"],
+                "reference": {
+                    "resource": "options",
+                    "fields": ["option_list", "option_code"],
+                },
+            },
+        ],
+        "missingValues": [""],
+    }
+
+
+def _options_schema(option_keys: list[str]) -> dict[str, Any]:
+    return {
+        "fields": [
+            {
+                "name": "option_list",
+                "type": "string",
+                "constraints": {"required": True, "enum": option_keys},
+            },
+            {
+                "name": "option_code",
+                "type": "string",
+                "constraints": {"required": True},
+            },
+            {"name": "label", "type": "string"},
+            {"name": "position", "type": "integer"},
+            {
+                "name": "is_active",
+                "type": "boolean",
+                "trueValues": ["1"],
+                "falseValues": ["0"],
+            },
+        ],
+        "primaryKey": ["option_list", "option_code"],
+        "missingValues": [""],
+    }
+
+
 def datapackage_descriptor(columns: list[Column], sets: list[OptionList]) -> dict:
     """Frictionless Data Package (tabular): three tables, their types, constraints,
     enum values, primary keys and foreign keys."""
-    dialect = {"delimiter": ",", "lineTerminator": "\r\n", "header": True}
     option_keys = [o.key for o in sets]
+    logs = {
+        "fields": [_field_schema(c) for c in columns],
+        "primaryKey": ["log_id"],
+        "missingValues": [""],
+    }
     return {
         "profile": "tabular-data-package",
         "name": "peerlog-interaction-logs",
         "title": "Peerlog interaction logs (research export)",
         "resources": [
-            {
-                "name": "logs",
-                "path": "logs.csv",
-                "profile": "tabular-data-resource",
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "dialect": dialect,
-                "schema": {
-                    "fields": [_field_schema(c) for c in columns],
-                    "primaryKey": ["log_id"],
-                    "missingValues": [""],
-                },
-            },
-            {
-                "name": "log_options",
-                "path": "log_options.csv",
-                "profile": "tabular-data-resource",
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "dialect": dialect,
-                "schema": {
-                    "fields": [
-                        {
-                            "name": "log_id",
-                            "type": "integer",
-                            "constraints": {"required": True},
-                        },
-                        {"name": "participant_code", "type": "string"},
-                        {"name": "mentor_code", "type": "string"},
-                        {"name": "site_code", "type": "string"},
-                        {"name": "contact_date", "type": "date"},
-                        {"name": "iso_week", "type": "string"},
-                        {
-                            "name": "option_list",
-                            "type": "string",
-                            "constraints": {"required": True, "enum": option_keys},
-                        },
-                        {
-                            "name": "option_code",
-                            "type": "string",
-                            "constraints": {"required": True},
-                        },
-                    ],
-                    "primaryKey": ["log_id", "option_list", "option_code"],
-                    "foreignKeys": [
-                        {
-                            "fields": ["log_id"],
-                            "reference": {"resource": "logs", "fields": ["log_id"]},
-                        },
-                        {
-                            "fields": ["option_list", "option_code"],
-                            "reference": {
-                                "resource": "options",
-                                "fields": ["option_list", "option_code"],
-                            },
-                        },
-                    ],
-                    "missingValues": [""],
-                },
-            },
-            {
-                "name": "options",
-                "path": "options.csv",
-                "profile": "tabular-data-resource",
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "dialect": dialect,
-                "schema": {
-                    "fields": [
-                        {
-                            "name": "option_list",
-                            "type": "string",
-                            "constraints": {"required": True, "enum": option_keys},
-                        },
-                        {
-                            "name": "option_code",
-                            "type": "string",
-                            "constraints": {"required": True},
-                        },
-                        {"name": "label", "type": "string"},
-                        {"name": "position", "type": "integer"},
-                        {
-                            "name": "is_active",
-                            "type": "boolean",
-                            "trueValues": ["1"],
-                            "falseValues": ["0"],
-                        },
-                    ],
-                    "primaryKey": ["option_list", "option_code"],
-                    "missingValues": [""],
-                },
-            },
+            _resource("logs", logs),
+            _resource("log_options", _long_schema(option_keys)),
+            _resource("options", _options_schema(option_keys)),
         ],
     }
 
