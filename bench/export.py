@@ -106,8 +106,8 @@ def child(argv: list[str]) -> None:
     from django.contrib.auth.models import User
     from django.db import connection
 
-    from logs_app import exports
-    from logs_app.exports import ExportFilters
+    from exports.files import export_write
+    from exports.filters import ExportFilters
 
     user = User.objects.get(username="bench.research")
     filters = ExportFilters(
@@ -118,7 +118,7 @@ def child(argv: list[str]) -> None:
         rows, size = _reference(args.child, user, filters, args.level, args.out)
     else:
         with open(args.out, "wb") as out:
-            result = exports.export_write(
+            result = export_write(
                 out, user=user, filters=filters, level=args.level, fmt=args.child
             )
         rows, size = result.rows, result.size
@@ -146,14 +146,17 @@ def _reference(mode: str, user, filters, level: str, out: str) -> tuple[int, int
     statement: through psycopg into a file, or by psql with no Python at all."""
     from django.db import connection
 
-    from logs_app import exports
+    from exports.columns import wide_columns
+    from exports.filters import exported_logs
+    from exports.options import option_sets
+    from exports.rows_copy import copy_statement
 
-    sets = exports.option_sets()
-    logs = exports.exported_logs(user, filters)
-    columns = exports.wide_columns(level, sets)
+    sets = option_sets()
+    logs = exported_logs(user, filters)
+    columns = wide_columns(level, sets)
     bounds = [b or 0 for b in logs.order_by().values_list("pk", flat=True)[:1]]
     last = logs.order_by("-pk").values_list("pk", flat=True).first() or 0
-    sql, params = exports.copy_statement(
+    sql, params = copy_statement(
         logs=logs, columns=columns, sets=sets, lo=bounds[0] if bounds else 0,
         hi=last + 1,
     )  # fmt: skip

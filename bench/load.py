@@ -191,8 +191,8 @@ def _plan(ctx, busiest: str) -> dict[str, Any]:
     from django.contrib.auth.models import User
     from pages import _submit_payload_factory
 
+    from exports.rights import export_sites
     from logs_app import selectors
-    from logs_app.exports import export_sites
 
     mentors = _filing_mentors(max(SUBMIT_CLIENTS, MIX_USERS), exclude=busiest)
     payloads = {}

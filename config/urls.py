@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("audit.urls")),
     path("", include("notifications.urls")),
     path("", include("logs_app.urls")),
+    path("", include("exports.urls")),
 ]

@@ -3,7 +3,7 @@ of the audit CSV that a spreadsheet could read as a formula get a leading '.
 
 Text already starting with ' gets one too, so removing one ' always gives the
 text back (`unneutralise`). The export's COPY path does the same in SQL
-(`logs_app.exports._nz`); PostgreSQL text never holds NUL."""
+(`exports.column_types.nz_sql`); PostgreSQL text never holds NUL."""
 
 DANGEROUS_FIRST = frozenset("=+-@\t\r\0'")
 

@@ -234,5 +234,3 @@ def kinds_register() -> None:
         )
     )
     kind_register(Kind(Notification.Kind.SAFETY_ALERT, safety_context))
-    # Export-ready mail says only what its row holds (the base context).
-    kind_register(Kind(Notification.Kind.EXPORT_READY))

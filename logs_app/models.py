@@ -408,12 +408,3 @@ class LogAutosave(models.Model):
 
     def __str__(self) -> str:
         return f"autosave of log {self.log_id} by {self.user_id}"
-
-
-# Research export models live in their own module; importing them here registers
-# them with the app.
-from logs_app.models_export import ExportJob, ExportLevel, ExportRight  # noqa: E402,F401
-
-# The outbox moved to notifications (issue 12). Re-exported until export_jobs
-# and its tests, which still import it from here, move to their own app.
-from notifications.models import Notification  # noqa: E402,F401

@@ -3,7 +3,6 @@ from django.urls import path
 from logs_app import (
     views,
     views_dashboard,
-    views_export,
     views_participant,
     views_review,
 )
@@ -42,15 +41,5 @@ urlpatterns = [
         "participants/<int:pk>/",
         views_participant.participant_detail,
         name="participant_detail",
-    ),
-    # Research export
-    path("export/", views_export.export_page, name="export_page"),
-    path("export/history/", views_export.export_history, name="export_history"),
-    path("export/<int:pk>/", views_export.export_detail, name="export_detail"),
-    path("export/<int:pk>/status/", views_export.export_status, name="export_status"),
-    path(
-        "export/<int:pk>/download/",
-        views_export.export_download,
-        name="export_download",
     ),
 ]

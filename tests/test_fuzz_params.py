@@ -31,17 +31,17 @@ from accounts import views as account_views
 from audit import views as views_audit
 from audit.forms import AuditFilterForm
 from core.timeutils import parse_iso_week
+from exports import views as views_export
+from exports.forms import ExportForm
+from exports.models import ExportRight
 from logs_app import (
     views,
     views_dashboard,
-    views_export,
     views_participant,
     views_review,
 )
 from logs_app.forms import LogFilterForm
-from logs_app.forms_export import ExportForm
 from logs_app.models import InteractionLog
-from logs_app.models_export import ExportRight
 from tests.conftest import NOW
 from tests.factories import InteractionLogFactory
 from tests.test_permissions import EXPECTED, ROLES, _route_names
@@ -224,8 +224,9 @@ def test_every_query_parameter_the_views_read_is_fuzzed():
 
 def _export_job(staff):
     """A finished CSV export of `staff`, for the export_* pages."""
-    from logs_app.export_jobs import export_job_create, export_job_run
-    from logs_app.exports import ExportFilters
+    from exports.filters import ExportFilters
+    from exports.jobs import export_job_run
+    from exports.services import export_job_create
 
     ExportRight.objects.create(user=staff, level="coded", granted_at=NOW)
     job = export_job_create(

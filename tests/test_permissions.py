@@ -311,9 +311,10 @@ def _export_job():
     from django.contrib.auth.models import User
     from django.utils import timezone
 
-    from logs_app.export_jobs import export_job_create, export_job_run
-    from logs_app.exports import ExportFilters
-    from logs_app.models_export import ExportRight
+    from exports.filters import ExportFilters
+    from exports.jobs import export_job_run
+    from exports.models import ExportRight
+    from exports.services import export_job_create
 
     owner = User.objects.filter(username="staff").first() or UserFactory(
         username="export_owner", roles=[Role.RESEARCH]

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "mentors",
     "notifications",
     "logs_app",
+    "exports",
     "accounts",
 ]
 

@@ -16,8 +16,8 @@ import pytest
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from exports.models import ExportLevel, ExportRight
 from logs_app.models import InteractionLog, LogComment
-from logs_app.models_export import ExportLevel, ExportRight
 from tests.accounts.conftest import totp_code
 from tests.browser.conftest import (
     check_accessibility,

@@ -8,8 +8,8 @@ import pytest
 from django import forms
 
 from core.widgets import FastSelect, FastSelectMultiple
-from logs_app.forms_export import ExportForm
-from logs_app.models_export import ExportLevel
+from exports.forms import ExportForm
+from exports.models import ExportLevel
 from mentors.models import Mentor
 from tests.factories import MentorFactory, UserFactory
 

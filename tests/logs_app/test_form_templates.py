@@ -9,9 +9,9 @@ from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django.conf import settings as django_settings
 
 from core.templatetags.peerlog_forms import option_attrs
+from exports.forms import ExportForm
+from exports.models import ExportLevel
 from logs_app.forms import InteractionLogForm
-from logs_app.forms_export import ExportForm
-from logs_app.models_export import ExportLevel
 from notifications.forms import PreferenceForm
 
 FIELDS = ["techniques", "topics", "role_functions", "outcome", "mode"]

@@ -1,0 +1,387 @@
+"""The export's columns: which of the log's fields the research files hold, in
+which order, at which level, with their meaning, type and bounds.
+
+This is the export's own column list, kept in one module so that it can be
+pointed at the log's field catalogue (logs_app.fields) once that lands: the
+log's fields, which are meeting-only, which are free text and their bounds
+(600/150/120) are written out here as they were before issue 12."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from exports.column_types import (
+    Column,
+    choices_of,
+    consented,
+    field_label,
+    iso_local,
+    iso_sql,
+    iso_week_of,
+    nz_sql,
+    option_columns,
+    scalar,
+)
+from exports.filters import EXPORTABLE_STATUSES
+from exports.models import ExportLevel
+from exports.options import OptionList
+from exports.rights import level_allows
+from logs_app.models import InteractionLog
+from participants.models import Participant
+
+SYSTEM = _("recorded by Peerlog")
+CODED, TEXT, FULL = ExportLevel.CODED, ExportLevel.TEXT, ExportLevel.FULL
+
+
+def _base_columns() -> list[Column]:
+    log = InteractionLog
+    return [
+        Column(
+            "log_id",
+            "integer",
+            CODED,
+            _("Number of the log in Peerlog (unique)."),
+            SYSTEM,
+            "l.id",
+            lambda row: row["pk"],
+            constraints={"required": True, "unique": True, "minimum": 1},
+        ),
+        Column(
+            "participant_code",
+            "string",
+            CODED,
+            _("Pseudonymous participant code (keyed HMAC; stable across exports)."),
+            _("Participant"),
+            "p.pcode",
+            lambda row: row["participant_code"],
+            constraints={"required": True},
+            pattern=r"^P-[A-Z2-7]{12}$",
+        ),
+        Column(
+            "mentor_code",
+            "string",
+            CODED,
+            _("Pseudonymous mentor code (keyed HMAC; stable across exports)."),
+            SYSTEM,
+            "m.mcode",
+            lambda row: row["mentor_code"],
+            constraints={"required": True},
+            pattern=r"^M-[A-Z2-7]{12}$",
+        ),
+        Column(
+            "site_code",
+            "string",
+            CODED,
+            _("Code of the participant's site."),
+            SYSTEM,
+            nz_sql("p.site_code"),
+            lambda row: row["participant__site__code"],
+            constraints={"required": True},
+            free_text=True,
+        ),
+        Column(
+            "site_time_zone",
+            "string",
+            CODED,
+            _("The site's time zone (IANA name); all dates and times are local."),
+            SYSTEM,
+            nz_sql("p.time_zone"),
+            lambda row: row["participant__site__time_zone"],
+            constraints={"required": True},
+            free_text=True,
+        ),
+        Column(
+            "cohort",
+            "string",
+            CODED,
+            _("Name of the participant's cohort at the site."),
+            SYSTEM,
+            nz_sql("p.cohort_name"),
+            lambda row: row["participant__cohort__name"],
+            free_text=True,
+        ),
+        Column(
+            "participant_status",
+            "string",
+            CODED,
+            _("The participant's status in the program now (not at the contact)."),
+            SYSTEM,
+            "p.status",
+            lambda row: row["participant__status"],
+            enum=choices_of(Participant.Status.choices),
+            constraints={"required": True},
+        ),
+        scalar(
+            "status",
+            "string",
+            _("Where the log is in review."),
+            source=SYSTEM,
+            enum=tuple(EXPORTABLE_STATUSES),
+            constraints={"required": True},
+        ),
+        scalar(
+            "is_voided",
+            "boolean",
+            _("1 if an admin voided the log (left out unless asked for)."),
+            source=SYSTEM,
+            constraints={"required": True},
+        ),
+        scalar(
+            "contact_date",
+            "date",
+            _("Date of the contact, in the site's clock."),
+            constraints={"required": True},
+        ),
+        scalar("start_time", "time", _("Start time of the contact, site clock.")),
+        Column(
+            "occurred_at",
+            "datetime",
+            CODED,
+            _("Date and start time as ISO 8601 with the site's UTC offset."),
+            _("date and start time"),
+            iso_sql("occurred_at"),
+            lambda row: iso_local(
+                row["occurred_at"], row["participant__site__time_zone"]
+            ),
+        ),
+        Column(
+            "iso_week",
+            "string",
+            CODED,
+            _("ISO week of the contact date (site clock), e.g. 2026-W47."),
+            _("Date"),
+            "to_char(l.contact_date, 'IYYY-\"W\"IW')",
+            lambda row: iso_week_of(row["contact_date"]),
+            constraints={"required": True},
+            pattern=r"^\d{4}-W\d{2}$",
+        ),
+        scalar(
+            "duration_minutes",
+            "integer",
+            _("Length of the contact in minutes."),
+            constraints={"minimum": 1, "maximum": 600},
+        ),
+        scalar(
+            "mode",
+            "string",
+            _("How the contact happened."),
+            enum=choices_of(log.Mode.choices),
+            constraints={"required": True},
+        ),
+        scalar(
+            "outcome",
+            "string",
+            _("What happened: a meeting or an attempt."),
+            enum=choices_of(log.Outcome.choices),
+            constraints={"required": True},
+        ),
+    ]
+
+
+def _measure_columns() -> list[Column]:
+    log = InteractionLog
+    return [
+        scalar(
+            "co_ppm",
+            "integer",
+            _("Carbon monoxide breath reading (ppm)."),
+            constraints={"minimum": 0, "maximum": 150},
+        ),
+        scalar(
+            "cigarettes_per_day",
+            "integer",
+            _("Cigarettes per day, as reported."),
+            constraints={"minimum": 0, "maximum": 120},
+        ),
+        scalar(
+            "stage_of_change",
+            "string",
+            _("Stage of change."),
+            enum=choices_of(log.Stage.choices),
+        ),
+        scalar("quit_date", "date", _("Quit date set, if any.")),
+        scalar(
+            "nrt_in_use",
+            "string",
+            _("Using nicotine replacement therapy."),
+            enum=choices_of(log.YesNo.choices),
+        ),
+        scalar(
+            "last_goal_outcome",
+            "string",
+            _("How last week's goal went."),
+            enum=choices_of(log.GoalOutcome.choices),
+        ),
+        Column(
+            "has_weekly_goal",
+            "boolean",
+            CODED,
+            _("1 if a goal for the week was written down (text at 'with text')."),
+            field_label("weekly_goal"),
+            "(l.weekly_goal <> '')::int",
+            lambda row: row["weekly_goal"] != "",
+            constraints={"required": True},
+        ),
+        scalar(
+            "discuss_in_supervision",
+            "boolean",
+            _("1 if the mentor asked to discuss this in supervision."),
+            constraints={"required": True},
+        ),
+        scalar(
+            "safety_concern",
+            "boolean",
+            _("1 if the mentor raised a safety concern."),
+            constraints={"required": True},
+        ),
+        Column(
+            "reflections_consent",
+            "boolean",
+            CODED,
+            _("1 if the mentor consented to research use of their reflections."),
+            SYSTEM,
+            "(m.reflections_consent_at IS NOT NULL)::int",
+            consented,
+            constraints={"required": True},
+        ),
+        Column(
+            "has_reflection_feelings",
+            "boolean",
+            CODED,
+            _("1 if reflection 1 was answered; empty without the mentor's consent."),
+            field_label("reflection_feelings"),
+            "CASE WHEN m.reflections_consent_at IS NULL THEN NULL "
+            "ELSE (l.reflection_feelings <> '')::int END",
+            lambda row: (row["reflection_feelings"] != "") if consented(row) else None,
+        ),
+        Column(
+            "has_reflection_concerns",
+            "boolean",
+            CODED,
+            _("1 if reflection 2 was answered; empty without the mentor's consent."),
+            field_label("reflection_concerns"),
+            "CASE WHEN m.reflections_consent_at IS NULL THEN NULL "
+            "ELSE (l.reflection_concerns <> '')::int END",
+            lambda row: (row["reflection_concerns"] != "") if consented(row) else None,
+        ),
+        Column(
+            "submitted_at",
+            "datetime",
+            CODED,
+            _("When the log was first submitted (site clock, with offset)."),
+            SYSTEM,
+            iso_sql("submitted_at"),
+            lambda row: iso_local(
+                row["submitted_at"], row["participant__site__time_zone"]
+            ),
+        ),
+        Column(
+            "reviewed_at",
+            "datetime",
+            CODED,
+            _("When the supervisor marked it reviewed (site clock, with offset)."),
+            SYSTEM,
+            iso_sql("reviewed_at"),
+            lambda row: iso_local(
+                row["reviewed_at"], row["participant__site__time_zone"]
+            ),
+        ),
+    ]
+
+
+def _reflection(name: str, meaning: Any) -> Column:
+    return scalar(
+        name,
+        "string",
+        meaning,
+        level=TEXT,
+        free_text=True,
+        sql=f"CASE WHEN m.reflections_consent_at IS NULL THEN NULL "
+        f"ELSE {nz_sql('l.' + name)} END",
+        value=lambda row: row[name] if consented(row) else None,
+    )
+
+
+def _text_columns() -> list[Column]:
+    return [
+        scalar(
+            "place",
+            "string",
+            _("Where the contact happened."),
+            level=TEXT,
+            free_text=True,
+        ),
+        scalar(
+            "weekly_goal",
+            "string",
+            _("The goal agreed for the week."),
+            level=TEXT,
+            free_text=True,
+        ),
+        scalar(
+            "narrative",
+            "string",
+            _("The mentor's summary of the contact."),
+            level=TEXT,
+            free_text=True,
+        ),
+        _reflection(
+            "reflection_feelings",
+            _("Reflection 1, only where the mentor consented to research use."),
+        ),
+        _reflection(
+            "reflection_concerns",
+            _("Reflection 2, only where the mentor consented to research use."),
+        ),
+        scalar(
+            "void_reason",
+            "string",
+            _("Why an admin voided the log."),
+            level=TEXT,
+            free_text=True,
+            source=SYSTEM,
+        ),
+        Column(
+            "participant_study_id",
+            "string",
+            FULL,
+            _("The participant's study ID (full level only)."),
+            _("Participant"),
+            nz_sql("p.study_id"),
+            lambda row: row["participant__study_id"],
+            free_text=True,
+        ),
+        Column(
+            "participant_preferred_name",
+            "string",
+            FULL,
+            _("The participant's preferred name (full level only)."),
+            _("Participant"),
+            nz_sql("p.preferred_name"),
+            lambda row: row["participant__preferred_name"],
+            free_text=True,
+        ),
+    ]
+
+
+def wide_columns(level: str, sets: list[OptionList]) -> list[Column]:
+    """The columns of the one-row-per-log file at `level`, in file order:
+    coded columns first (so every level's file starts the same way)."""
+    lists, hots = option_columns(sets)
+    every = _base_columns() + lists + _measure_columns() + hots + _text_columns()
+    return [column for column in every if level_allows(level, column.level)]
+
+
+LONG_COLUMNS = [
+    "log_id",
+    "participant_code",
+    "mentor_code",
+    "site_code",
+    "contact_date",
+    "iso_week",
+    "option_list",
+    "option_code",
+]
+OPTION_COLUMNS = ["option_list", "option_code", "label", "position", "is_active"]

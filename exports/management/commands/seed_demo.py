@@ -1,0 +1,453 @@
+"""Build a realistic demo program: 3 sites in different time zones, 2 cohorts
+each, 2 supervisors, 8 mentors, 30 participants and about 6 months of logs.
+
+Idempotent: a second run changes nothing and prints the logins again.
+`--reset` deletes the demo data first and rebuilds it.
+
+Lives in exports, the top layer, because it seeds every app down to the export
+rights (and must delete demo export records before their users)."""
+
+import datetime as dt
+import random
+import uuid
+
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.triggers import history_purge_allowed
+from core.roles import Role
+from exports.models import ExportJob, ExportLevel, ExportRight
+from logs_app.fields import MEETING_ONLY_FIELDS
+from logs_app.models import (
+    InteractionLog,
+    LogAutosave,
+    LogComment,
+    LogRevision,
+    RoleFunction,
+    Technique,
+    Topic,
+)
+from logs_app.review import log_comment_add, log_review
+from logs_app.services import log_save
+from mentors.models import Assignment, Mentor
+from participants.models import Cohort, Participant, Site, SiteAccess
+
+DEMO_PASSWORD = "peerlog-demo-2026"
+SITES = [
+    ("bos", "Boston Harbor Clinic", "America/New_York"),
+    ("den", "Denver Foothills Center", "America/Denver"),
+    ("syd", "Sydney Harbour Service", "Australia/Sydney"),
+]
+SUPERVISORS = [
+    ("sam.supervisor", "Sam", "Okafor", ["bos", "den"]),
+    ("sofia.supervisor", "Sofia", "Reyes", ["syd"]),
+]
+MENTORS = [
+    ("maya.mentor", "Maya", "Chen", "bos", 0),
+    ("marcus.mentor", "Marcus", "Bell", "bos", 0),
+    ("nina.mentor", "Nina", "Patel", "bos", 0),
+    ("diego.mentor", "Diego", "Alvarez", "den", 0),
+    ("ruth.mentor", "Ruth", "Nakamura", "den", 0),
+    ("tom.mentor", "Tom", "Walsh", "syd", 1),
+    ("ana.mentor", "Ana", "Silva", "syd", 1),
+    ("lee.mentor", "Lee", "Morgan", "syd", 1),
+]
+NARRATIVES = [
+    "We met at the coffee shop near the clinic. {p} talked about cravings in the "
+    "morning and we planned a short walk instead of the first cigarette.",
+    "Phone check-in. {p} had a hard week with family stress but kept the patch on. "
+    "We went over what helped last time.",
+    "We went to the library together and looked up the quitline hours. {p} wants to "
+    "call on Monday.",
+    "{p} was low on energy today. We mostly talked about sleep and appointments, and "
+    "a little about smoking.",
+    "Good meeting. {p} smoked fewer cigarettes this week and was proud of it. We set "
+    "a goal for the weekend.",
+    "We did the CO test together and compared it with last month. {p} was surprised "
+    "how much it had dropped.",
+]
+FEELINGS = [
+    "It brought back my own first weeks of quitting. I felt a craving afterwards.",
+    "I felt useful today. It was good to see the progress.",
+    "I felt discouraged when they said they might give up. I need to remember it is "
+    "their journey.",
+    "I was tired and found it hard to listen. I want to pace myself better.",
+]
+FEEDBACK = [
+    "Thank you for this clear log. Planning the walk instead of the first "
+    "cigarette was a great idea.",
+    "You listened really well here. Let's talk about pacing yourself in group "
+    "supervision.",
+    "Good work staying in touch even when they did not answer. Keep trying.",
+    "It sounds like this brought up a lot for you. I'm glad you wrote it down.",
+]
+RETURN_NOTE = (
+    "Lovely detail about the walk. Could you add how long you met and which "
+    "topics you covered? Then submit it again."
+)
+CONCERNS = [
+    "Is it okay to help with housing forms, or is that outside my role?",
+    "They asked to borrow money. I said no, but I'd like to talk about it.",
+    "They mentioned new medication. Should I tell the clinic?",
+]
+
+
+class Command(BaseCommand):
+    help = "Build (or with --reset rebuild) the demo program and print demo logins."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--reset", action="store_true", help="delete demo data first"
+        )
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args, reset: bool, seed: int, **options) -> None:
+        with transaction.atomic():
+            if reset:
+                self._reset()
+            if Site.objects.filter(code=SITES[0][0]).exists():
+                self.stdout.write(
+                    "Demo data is already there (use --reset to rebuild)."
+                )
+            else:
+                self._build(random.Random(seed))
+        self._print_logins()
+
+    # --- build -----------------------------------------------------------------
+    def _user(self, username: str, first: str, last: str, role: Role, **extra) -> User:
+        user = User.objects.create_user(
+            username=username,
+            email=f"{username}@example.org",
+            password=DEMO_PASSWORD,
+            first_name=first,
+            last_name=last,
+            **extra,
+        )
+        user.groups.add(Group.objects.get(name=role.value))
+        return user
+
+    def _build(self, rng: random.Random) -> None:
+        self._safety_done = False
+        now = timezone.now()
+        today = now.date()
+        sites = {}
+        for code, name, tz in SITES:
+            sites[code] = Site.objects.create(code=code, name=name, time_zone=tz)
+        cohorts = {}
+        for code, site in sites.items():
+            first = Cohort.objects.create(
+                site=site,
+                name="Cohort 1",
+                start_date=today - dt.timedelta(days=240),
+                end_date=today - dt.timedelta(days=60),
+            )
+            second = Cohort.objects.create(
+                site=site, name="Cohort 2", start_date=today - dt.timedelta(days=120)
+            )
+            cohorts[code] = [first, second]
+
+        admin = self._user("admin", "Alex", "Admin", Role.ADMIN, is_staff=True)
+        admin.is_superuser = True
+        admin.save(update_fields=["is_superuser"])
+        research = self._user("rita.research", "Rita", "Research", Role.RESEARCH)
+        for site in sites.values():
+            SiteAccess.objects.create(user=research, site=site)
+        ExportRight.objects.create(
+            user=research,
+            level=ExportLevel.TEXT,
+            granted_by=admin,
+            granted_at=now,
+            note="Demo: approved research protocol",
+        )
+        supervisors = []
+        for username, first, last, site_codes in SUPERVISORS:
+            supervisor = self._user(username, first, last, Role.SUPERVISOR)
+            for code in site_codes:
+                SiteAccess.objects.create(user=supervisor, site=sites[code])
+            supervisors.append(supervisor)
+            sites[site_codes[0]].lead = supervisor
+            sites[site_codes[0]].save(update_fields=["lead"])
+
+        mentors = []
+        for username, first, last, code, sup in MENTORS:
+            user = self._user(username, first, last, Role.MENTOR)
+            mentor = Mentor.objects.create(
+                user=user,
+                supervisor=supervisors[sup],
+                reflections_consent_at=now if rng.random() < 0.75 else None,
+            )
+            mentor.sites.add(sites[code])
+            mentors.append(mentor)
+
+        techniques = list(Technique.objects.active())
+        topics = list(Topic.objects.active())
+        functions = {f.code: f for f in RoleFunction.objects.active()}
+        counter = 0
+        for mentor in mentors:
+            site = mentor.sites.get()
+            for slot in range(rng.choice([3, 4, 4])):
+                counter += 1
+                cohort = cohorts[site.code][1 if slot % 2 else 0]
+                participant = Participant.objects.create(
+                    study_id=f"{site.code.upper()}-{counter:04d}",
+                    site=site,
+                    cohort=cohort,
+                    preferred_name=rng.choice(
+                        ["", "Jay", "Pat", "Robin", "Sam", "Lou"]
+                    ),
+                    enrolled_on=cohort.start_date,
+                    has_research_consent=rng.random() < 0.9,
+                )
+                start = max(cohort.start_date, today - dt.timedelta(days=182))
+                end = cohort.end_date
+                Assignment.objects.create(
+                    mentor=mentor,
+                    participant=participant,
+                    start_date=start,
+                    end_date=end,
+                )
+                self._logs(
+                    rng,
+                    mentor,
+                    participant,
+                    start,
+                    end or today,
+                    now,
+                    techniques,
+                    topics,
+                    functions,
+                )
+
+        self._supervise(rng, mentors, now)
+
+        # One unfinished draft for the first mentor, as after a visit yesterday
+        # (the site's yesterday: any start time she types is in the past) with
+        # someone she mentors now, so that "finish the draft" can be submitted.
+        maya = mentors[0]
+        assignment = (
+            Assignment.objects.filter(mentor=maya, end_date__isnull=True)
+            .select_related("participant__site")
+            .order_by("participant__study_id")
+            .first()
+        )
+        participant = assignment.participant
+        yesterday = now.astimezone(participant.site.tzinfo).date() - dt.timedelta(
+            days=1
+        )
+        log_save(
+            actor=maya.user,
+            mentor=maya,
+            values={
+                "participant": participant,
+                "contact_date": max(yesterday, assignment.start_date),
+                "start_time": dt.time(14, 0),
+                "outcome": InteractionLog.Outcome.MET,
+                "mode": InteractionLog.Mode.IN_PERSON,
+                "narrative": "We met at the park and talked about",
+            },
+            idempotency_key=uuid.uuid4(),
+            log=None,
+            expected_version=None,
+            submit=False,
+            now=now,
+        )
+
+    def _logs(
+        self, rng, mentor, participant, start, end, now, techniques, topics, functions
+    ):
+        tz = participant.site.tzinfo
+        local_now = now.astimezone(tz)
+        day = start + dt.timedelta(days=rng.randint(0, 6))
+        co, cigarettes = rng.randint(15, 35), rng.randint(10, 30)
+        stages = [c for c, _ in InteractionLog.Stage.choices]
+        stage = rng.randint(0, 2)
+        while day <= end and day < local_now.date():
+            progress = (day - start).days / 182
+            outcome = rng.choices(list(InteractionLog.Outcome), weights=[80, 10, 5, 5])[
+                0
+            ]
+            met = outcome == InteractionLog.Outcome.MET
+            co = max(2, co - rng.randint(-1, 3))
+            cigarettes = max(0, cigarettes - rng.randint(-1, 2))
+            if rng.random() < 0.15:
+                stage = min(stage + 1, 4)
+            # Drift: later contacts serve companionship more and cessation less.
+            weights = {
+                "cessation": 5 - 3 * progress,
+                "relationship": 2,
+                "companionship": 1 + 3 * progress,
+                "health_life": 1.5,
+                "advocacy": 0.7,
+            }
+            chosen = {rng.choices(list(weights), weights=list(weights.values()))[0]}
+            if rng.random() < 0.4:
+                chosen.add(rng.choice(list(weights)))
+            safety = (
+                not self._safety_done and met and (local_now.date() - day).days < 10
+            )
+            self._safety_done = self._safety_done or safety
+            values = {
+                "participant": participant,
+                "contact_date": day,
+                "start_time": dt.time(rng.randint(9, 17), rng.choice([0, 15, 30, 45])),
+                "duration_minutes": rng.choice([30, 45, 60, 60, 75, 90, 120])
+                if met
+                else None,
+                "mode": self._mode(rng, met),
+                "place": rng.choice(["Coffee shop", "Clinic", "Park", "Library", ""])
+                if met
+                else "",
+                "outcome": outcome,
+                # An attempt leaves the catalogue's meeting-only fields empty
+                # (None is "empty" to log_save).
+                **(
+                    {
+                        "techniques": rng.sample(techniques, rng.randint(1, 3)),
+                        "topics": rng.sample(topics, rng.randint(1, 3)),
+                        "role_functions": [functions[c] for c in chosen],
+                        "co_ppm": co if rng.random() < 0.5 else None,
+                        "cigarettes_per_day": cigarettes,
+                        "stage_of_change": stages[stage] if rng.random() < 0.3 else "",
+                        "weekly_goal": "Delay the first cigarette by an hour.",
+                        "last_goal_outcome": rng.choice(["met", "partly", "not_met"]),
+                    }
+                    if met
+                    else dict.fromkeys(MEETING_ONLY_FIELDS)
+                ),
+                "narrative": rng.choice(NARRATIVES).format(p=participant.study_id)
+                if met
+                else "Called twice, no answer. Left a message.",
+                "reflection_feelings": rng.choice(FEELINGS)
+                if rng.random() < 0.45
+                else "",
+                "reflection_concerns": rng.choice(CONCERNS)
+                if rng.random() < 0.08
+                else "",
+                "discuss_in_supervision": rng.random() < 0.08,
+                "safety_concern": safety,
+            }
+            filed_at = dt.datetime.combine(day, dt.time(20, 0), tzinfo=tz)
+            log_save(
+                actor=mentor.user,
+                mentor=mentor,
+                values=values,
+                idempotency_key=uuid.UUID(int=rng.getrandbits(128)),
+                log=None,
+                expected_version=None,
+                submit=True,
+                now=min(filed_at, now),
+            )
+            day += dt.timedelta(days=rng.randint(5, 9))
+
+    def _supervise(self, rng: random.Random, mentors: list[Mentor], now) -> None:
+        """Supervisors have reviewed everything older than ten days, with some
+        feedback; the newest logs wait in the queue. Maya has one log returned
+        for revision and one piece of feedback she has not read yet."""
+        maya = mentors[0]
+        recent = list(
+            InteractionLog.objects.filter(
+                mentor=maya,
+                status=InteractionLog.Status.SUBMITTED,
+                outcome=InteractionLog.Outcome.MET,
+            ).order_by("-submitted_at")[:2]
+        )
+        if len(recent) == 2:
+            log_review(
+                actor=maya.supervisor,
+                log=recent[1],
+                expected_version=recent[1].version,
+                approve=False,
+                comment=RETURN_NOTE,
+                now=now - dt.timedelta(hours=20),
+            )
+            log_comment_add(
+                actor=maya.supervisor,
+                log=recent[0],
+                body="You stayed with them through a hard moment. That matters. "
+                "How are you doing after it?",
+                now=now - dt.timedelta(hours=3),
+            )
+
+        cutoff = now - dt.timedelta(days=10)
+        for log in (
+            InteractionLog.objects.filter(
+                mentor__in=mentors, status=InteractionLog.Status.SUBMITTED
+            )
+            .select_related("mentor")
+            .order_by("submitted_at")
+        ):
+            supervisor = log.mentor.supervisor
+            if log.submitted_at > cutoff:
+                continue
+            reviewed_at = min(
+                log.submitted_at + dt.timedelta(days=rng.randint(1, 5)), now
+            )
+            comment = rng.choice(FEEDBACK) if rng.random() < 0.25 else ""
+            log_review(
+                actor=supervisor,
+                log=log,
+                expected_version=log.version,
+                approve=True,
+                comment=comment,
+                now=reviewed_at,
+            )
+            if comment:
+                LogComment.objects.filter(log=log).update(acknowledged_at=reviewed_at)
+
+    @staticmethod
+    def _mode(rng: random.Random, met: bool) -> str:
+        if not met:  # attempts are calls and texts
+            return rng.choice([InteractionLog.Mode.PHONE, InteractionLog.Mode.TEXT])
+        return rng.choices(list(InteractionLog.Mode), weights=[60, 30, 5, 5])[0]
+
+    # --- reset and logins -----------------------------------------------------------
+    def _reset(self) -> None:
+        codes = [code for code, _, _ in SITES]
+        usernames = (
+            ["admin", "rita.research"]
+            + [row[0] for row in SUPERVISORS]
+            + [row[0] for row in MENTORS]
+        )
+        logs = InteractionLog.objects.filter(participant__site__code__in=codes) | (
+            InteractionLog.objects.filter(mentor__user__username__in=usernames)
+        )
+        LogAutosave.objects.filter(log__in=logs).delete()
+        LogComment.objects.filter(log__in=logs).delete()
+        # Revisions and audit rows are append-only on PostgreSQL (AUD-3): the
+        # demo's own reset is the one place allowed to delete them.
+        with history_purge_allowed():
+            LogRevision.objects.filter(log__in=logs).delete()
+            AuditEvent.objects.filter(actor__username__in=usernames).delete()
+        logs.delete()
+        Assignment.objects.filter(participant__site__code__in=codes).delete()
+        Mentor.objects.filter(user__username__in=usernames).delete()
+        Participant.objects.filter(site__code__in=codes).delete()
+        Cohort.objects.filter(site__code__in=codes).delete()
+        SiteAccess.objects.filter(site__code__in=codes).delete()
+        Site.objects.filter(code__in=codes).delete()
+        ExportJob.objects.filter(requested_by__username__in=usernames).delete()
+        User.objects.filter(username__in=usernames).delete()
+        self.stdout.write("Demo data deleted.")
+
+    def _print_logins(self) -> None:
+        self.stdout.write("")
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD})")
+        )
+        rows = [
+            ("mentor", "maya.mentor", "files logs; has a draft waiting"),
+            ("mentor", "tom.mentor", "another mentor, at the Sydney site"),
+            (
+                "supervisor",
+                "sam.supervisor",
+                "supervises the Boston and Denver mentors",
+            ),
+            ("supervisor", "sofia.supervisor", "supervises the Sydney mentors"),
+            ("research staff", "rita.research", "reads and exports logs (with text)"),
+            ("admin", "admin", "everything, including /admin/"),
+        ]
+        for role, username, note in rows:
+            self.stdout.write(f"  {role:<15} {username:<18} {note}")

@@ -1,0 +1,1 @@
+"""The export's file writers: CSV (wide, long, options), XLSX, data package."""
