@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from exports.management.commands.seed_demo import DEMO_PASSWORD
+from demo.content import DEMO_PASSWORD
 from logs_app import selectors
 from logs_app.models import InteractionLog, LogComment, LogRevision
 from mentors.models import Assignment, Mentor

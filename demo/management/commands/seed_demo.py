@@ -4,7 +4,7 @@ each, 2 supervisors, 8 mentors, 30 participants and about 6 months of logs.
 Idempotent: a second run changes nothing and prints the logins again.
 `--reset` deletes the demo data first and rebuilds it.
 
-Lives in exports, the top layer, because it seeds every app down to the export
+Lives in demo, the top layer, because it seeds every app down to the export
 rights (and must delete demo export records before their users)."""
 
 import datetime as dt
@@ -19,6 +19,17 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.triggers import history_purge_allowed
 from core.roles import Role
+from demo.content import (
+    CONCERNS,
+    DEMO_PASSWORD,
+    FEEDBACK,
+    FEELINGS,
+    MENTORS,
+    NARRATIVES,
+    RETURN_NOTE,
+    SITES,
+    SUPERVISORS,
+)
 from exports.models import ExportJob, ExportLevel, ExportRight
 from logs_app.fields import MEETING_ONLY_FIELDS
 from logs_app.models import (
@@ -34,65 +45,6 @@ from logs_app.review import log_comment_add, log_review
 from logs_app.services import log_save
 from mentors.models import Assignment, Mentor
 from participants.models import Cohort, Participant, Site, SiteAccess
-
-DEMO_PASSWORD = "peerlog-demo-2026"
-SITES = [
-    ("bos", "Boston Harbor Clinic", "America/New_York"),
-    ("den", "Denver Foothills Center", "America/Denver"),
-    ("syd", "Sydney Harbour Service", "Australia/Sydney"),
-]
-SUPERVISORS = [
-    ("sam.supervisor", "Sam", "Okafor", ["bos", "den"]),
-    ("sofia.supervisor", "Sofia", "Reyes", ["syd"]),
-]
-MENTORS = [
-    ("maya.mentor", "Maya", "Chen", "bos", 0),
-    ("marcus.mentor", "Marcus", "Bell", "bos", 0),
-    ("nina.mentor", "Nina", "Patel", "bos", 0),
-    ("diego.mentor", "Diego", "Alvarez", "den", 0),
-    ("ruth.mentor", "Ruth", "Nakamura", "den", 0),
-    ("tom.mentor", "Tom", "Walsh", "syd", 1),
-    ("ana.mentor", "Ana", "Silva", "syd", 1),
-    ("lee.mentor", "Lee", "Morgan", "syd", 1),
-]
-NARRATIVES = [
-    "We met at the coffee shop near the clinic. {p} talked about cravings in the "
-    "morning and we planned a short walk instead of the first cigarette.",
-    "Phone check-in. {p} had a hard week with family stress but kept the patch on. "
-    "We went over what helped last time.",
-    "We went to the library together and looked up the quitline hours. {p} wants to "
-    "call on Monday.",
-    "{p} was low on energy today. We mostly talked about sleep and appointments, and "
-    "a little about smoking.",
-    "Good meeting. {p} smoked fewer cigarettes this week and was proud of it. We set "
-    "a goal for the weekend.",
-    "We did the CO test together and compared it with last month. {p} was surprised "
-    "how much it had dropped.",
-]
-FEELINGS = [
-    "It brought back my own first weeks of quitting. I felt a craving afterwards.",
-    "I felt useful today. It was good to see the progress.",
-    "I felt discouraged when they said they might give up. I need to remember it is "
-    "their journey.",
-    "I was tired and found it hard to listen. I want to pace myself better.",
-]
-FEEDBACK = [
-    "Thank you for this clear log. Planning the walk instead of the first "
-    "cigarette was a great idea.",
-    "You listened really well here. Let's talk about pacing yourself in group "
-    "supervision.",
-    "Good work staying in touch even when they did not answer. Keep trying.",
-    "It sounds like this brought up a lot for you. I'm glad you wrote it down.",
-]
-RETURN_NOTE = (
-    "Lovely detail about the walk. Could you add how long you met and which "
-    "topics you covered? Then submit it again."
-)
-CONCERNS = [
-    "Is it okay to help with housing forms, or is that outside my role?",
-    "They asked to borrow money. I said no, but I'd like to talk about it.",
-    "They mentioned new medication. Should I tell the clinic?",
-]
 
 
 class Command(BaseCommand):
@@ -132,7 +84,15 @@ class Command(BaseCommand):
     def _build(self, rng: random.Random) -> None:
         self._safety_done = False
         now = timezone.now()
-        today = now.date()
+        sites, cohorts = self._places(now.date())
+        supervisors = self._staff(sites, now)
+        mentors = self._mentors(rng, sites, supervisors, now)
+        self._caseloads(rng, mentors, cohorts, now)
+        self._supervise(rng, mentors, now)
+        self._draft(mentors[0], now)
+
+    def _places(self, today: dt.date) -> tuple[dict, dict]:
+        """The sites, each with a finished cohort and a running one."""
         sites = {}
         for code, name, tz in SITES:
             sites[code] = Site.objects.create(code=code, name=name, time_zone=tz)
@@ -148,7 +108,11 @@ class Command(BaseCommand):
                 site=site, name="Cohort 2", start_date=today - dt.timedelta(days=120)
             )
             cohorts[code] = [first, second]
+        return sites, cohorts
 
+    def _staff(self, sites: dict, now) -> list[User]:
+        """The admin, a researcher with the text export right, and the
+        supervisors (each leads their first site); returns the supervisors."""
         admin = self._user("admin", "Alex", "Admin", Role.ADMIN, is_staff=True)
         admin.is_superuser = True
         admin.save(update_fields=["is_superuser"])
@@ -170,7 +134,9 @@ class Command(BaseCommand):
             supervisors.append(supervisor)
             sites[site_codes[0]].lead = supervisor
             sites[site_codes[0]].save(update_fields=["lead"])
+        return supervisors
 
+    def _mentors(self, rng, sites: dict, supervisors: list[User], now) -> list[Mentor]:
         mentors = []
         for username, first, last, code, sup in MENTORS:
             user = self._user(username, first, last, Role.MENTOR)
@@ -181,7 +147,11 @@ class Command(BaseCommand):
             )
             mentor.sites.add(sites[code])
             mentors.append(mentor)
+        return mentors
 
+    def _caseloads(self, rng, mentors: list[Mentor], cohorts: dict, now) -> None:
+        """Three or four participants per mentor, each with months of logs."""
+        today = now.date()
         techniques = list(Technique.objects.active())
         topics = list(Topic.objects.active())
         functions = {f.code: f for f in RoleFunction.objects.active()}
@@ -221,12 +191,10 @@ class Command(BaseCommand):
                     functions,
                 )
 
-        self._supervise(rng, mentors, now)
-
-        # One unfinished draft for the first mentor, as after a visit yesterday
-        # (the site's yesterday: any start time she types is in the past) with
-        # someone she mentors now, so that "finish the draft" can be submitted.
-        maya = mentors[0]
+    def _draft(self, maya: Mentor, now) -> None:
+        """One unfinished draft for the first mentor, as after a visit yesterday
+        (the site's yesterday: any start time she types is in the past) with
+        someone she mentors now, so that "finish the draft" can be submitted."""
         assignment = (
             Assignment.objects.filter(mentor=maya, end_date__isnull=True)
             .select_related("participant__site")
