@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from core.formulas import DANGEROUS_FIRST
 from exports.models import ExportLevel
 from exports.options import OptionList, one_hot_name
+from logs_app.fields import BOUNDS, TEXT_FIELDS
 from logs_app.models import InteractionLog
 
 
@@ -94,8 +95,19 @@ def field_label(name: str) -> Any:
     return InteractionLog._meta.get_field(name).verbose_name
 
 
+def bound_limits(name: str) -> dict[str, int]:
+    """The Table Schema limits of a log's number: its bounds in the catalogue."""
+    bound = BOUNDS.get(name)
+    return {"minimum": bound.minimum, "maximum": bound.maximum} if bound else {}
+
+
 def scalar(name: str, type_: str, meaning: Any, **extra: Any) -> Column:
-    """A column read straight from the log's field of the same name."""
+    """A column read straight from the log's field of the same name. The field
+    catalogue (logs_app.fields) gives its limits (BOUNDS) and says whether it is
+    typed text (TEXT_FIELDS: the "with text" level, neutralised)."""
+    if name in TEXT_FIELDS:
+        extra.setdefault("level", ExportLevel.TEXT)
+        extra["free_text"] = True
     sql = {
         "integer": f"l.{name}",
         "boolean": f"l.{name}::int",
@@ -113,6 +125,7 @@ def scalar(name: str, type_: str, meaning: Any, **extra: Any) -> Column:
         source=extra.pop("source", field_label(name)),
         sql=extra.pop("sql", sql),
         value=extra.pop("value", lambda row, name=name: row[name]),
+        constraints={**bound_limits(name), **extra.pop("constraints", {})},
         **extra,
     )
 

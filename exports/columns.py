@@ -1,14 +1,14 @@
 """The export's columns: which of the log's fields the research files hold, in
 which order, at which level, with their meaning, type and bounds.
 
-This is the export's own column list, kept in one module so that it can be
-pointed at the log's field catalogue (logs_app.fields) once that lands: the
-log's fields, which are meeting-only, which are free text and their bounds
-(600/150/120) are written out here as they were before issue 12."""
+The order and the meanings (the codebook's words) are the export's own. What a
+field is comes from the log's field catalogue (logs_app.fields): the bounds
+(BOUNDS, applied by `scalar`), the typed text the "with text" level adds
+(TEXT_FIELDS), the reflections that need the mentor's consent
+(REFLECTION_FIELDS) and the option lists (OPTION_LISTS, exports.options).
+tests/exports/test_export_catalogue.py holds the two together."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +28,7 @@ from exports.filters import EXPORTABLE_STATUSES
 from exports.models import ExportLevel
 from exports.options import OptionList
 from exports.rights import level_allows
+from logs_app.fields import REFLECTION_FIELDS, TEXT_FIELDS
 from logs_app.models import InteractionLog
 from participants.models import Participant
 
@@ -161,7 +162,6 @@ def _base_columns() -> list[Column]:
             "duration_minutes",
             "integer",
             _("Length of the contact in minutes."),
-            constraints={"minimum": 1, "maximum": 600},
         ),
         scalar(
             "mode",
@@ -180,21 +180,34 @@ def _base_columns() -> list[Column]:
     ]
 
 
+def _reflections() -> list[tuple[int, str]]:
+    """The reflections, numbered as the codebook names them (1, 2, ...)."""
+    return list(enumerate(REFLECTION_FIELDS, start=1))
+
+
+def _answered(number: int, name: str) -> Column:
+    """1 if reflection `number` was answered; NULL without the mentor's consent."""
+    return Column(
+        f"has_{name}",
+        "boolean",
+        CODED,
+        _(
+            "1 if reflection %(number)d was answered; empty without the mentor's "
+            "consent."
+        )
+        % {"number": number},
+        field_label(name),
+        "CASE WHEN m.reflections_consent_at IS NULL THEN NULL "
+        f"ELSE (l.{name} <> '')::int END",
+        lambda row: (row[name] != "") if consented(row) else None,
+    )
+
+
 def _measure_columns() -> list[Column]:
     log = InteractionLog
     return [
-        scalar(
-            "co_ppm",
-            "integer",
-            _("Carbon monoxide breath reading (ppm)."),
-            constraints={"minimum": 0, "maximum": 150},
-        ),
-        scalar(
-            "cigarettes_per_day",
-            "integer",
-            _("Cigarettes per day, as reported."),
-            constraints={"minimum": 0, "maximum": 120},
-        ),
+        scalar("co_ppm", "integer", _("Carbon monoxide breath reading (ppm).")),
+        scalar("cigarettes_per_day", "integer", _("Cigarettes per day, as reported.")),
         scalar(
             "stage_of_change",
             "string",
@@ -246,26 +259,7 @@ def _measure_columns() -> list[Column]:
             consented,
             constraints={"required": True},
         ),
-        Column(
-            "has_reflection_feelings",
-            "boolean",
-            CODED,
-            _("1 if reflection 1 was answered; empty without the mentor's consent."),
-            field_label("reflection_feelings"),
-            "CASE WHEN m.reflections_consent_at IS NULL THEN NULL "
-            "ELSE (l.reflection_feelings <> '')::int END",
-            lambda row: (row["reflection_feelings"] != "") if consented(row) else None,
-        ),
-        Column(
-            "has_reflection_concerns",
-            "boolean",
-            CODED,
-            _("1 if reflection 2 was answered; empty without the mentor's consent."),
-            field_label("reflection_concerns"),
-            "CASE WHEN m.reflections_consent_at IS NULL THEN NULL "
-            "ELSE (l.reflection_concerns <> '')::int END",
-            lambda row: (row["reflection_concerns"] != "") if consented(row) else None,
-        ),
+        *(_answered(number, name) for number, name in _reflections()),
         Column(
             "submitted_at",
             "datetime",
@@ -291,13 +285,21 @@ def _measure_columns() -> list[Column]:
     ]
 
 
-def _reflection(name: str, meaning: Any) -> Column:
+# What each typed text column means (the codebook's words). Which columns
+# there are is TEXT_FIELDS; reflections are numbered instead (_reflections).
+TEXT_MEANINGS = {
+    "place": _("Where the contact happened."),
+    "weekly_goal": _("The goal agreed for the week."),
+    "narrative": _("The mentor's summary of the contact."),
+}
+
+
+def _reflection(number: int, name: str) -> Column:
     return scalar(
         name,
         "string",
-        meaning,
-        level=TEXT,
-        free_text=True,
+        _("Reflection %(number)d, only where the mentor consented to research use.")
+        % {"number": number},
         sql=f"CASE WHEN m.reflections_consent_at IS NULL THEN NULL "
         f"ELSE {nz_sql('l.' + name)} END",
         value=lambda row: row[name] if consented(row) else None,
@@ -305,35 +307,13 @@ def _reflection(name: str, meaning: Any) -> Column:
 
 
 def _text_columns() -> list[Column]:
+    number = {name: number for number, name in _reflections()}
     return [
-        scalar(
-            "place",
-            "string",
-            _("Where the contact happened."),
-            level=TEXT,
-            free_text=True,
-        ),
-        scalar(
-            "weekly_goal",
-            "string",
-            _("The goal agreed for the week."),
-            level=TEXT,
-            free_text=True,
-        ),
-        scalar(
-            "narrative",
-            "string",
-            _("The mentor's summary of the contact."),
-            level=TEXT,
-            free_text=True,
-        ),
-        _reflection(
-            "reflection_feelings",
-            _("Reflection 1, only where the mentor consented to research use."),
-        ),
-        _reflection(
-            "reflection_concerns",
-            _("Reflection 2, only where the mentor consented to research use."),
+        *(
+            _reflection(number[name], name)
+            if name in number
+            else scalar(name, "string", TEXT_MEANINGS[name])
+            for name in TEXT_FIELDS
         ),
         scalar(
             "void_reason",

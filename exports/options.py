@@ -1,5 +1,7 @@
-"""The three option lists of the form (techniques, topics, role functions) as
-the export writes them: codes, labels, one-hot column names."""
+"""The option lists of the form (techniques, topics, role functions) as the
+export writes them: codes, labels, one-hot column names. Which lists there are,
+their questions and their names in the files: the log's field catalogue
+(logs_app.fields.OPTION_LISTS)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
-
-from logs_app.models import InteractionLog, RoleFunction, Technique, Topic
+from logs_app.fields import OPTION_LISTS
+from logs_app.models import InteractionLog
 
 
 @dataclass(frozen=True)
@@ -41,34 +42,26 @@ class OptionList:
 
 
 def option_sets() -> list[OptionList]:
-    """The three option lists with every option, retired ones included (old logs
-    keep them), so the columns only change when an option is added. 3 queries."""
-    specs = [
-        ("technique", "techniques", "tech_", Technique, _("What you did together")),
-        ("topic", "topics", "topic_", Topic, _("What you talked about")),
-        (
-            "role_function",
-            "role_functions",
-            "role_",
-            RoleFunction,
-            _("What this contact was mostly about for you as a mentor"),
-        ),
-    ]
-    return [
-        OptionList(
-            key=key,
-            field=name,
-            prefix=prefix,
-            model=model,
-            question=question,
-            options=tuple(
-                model.objects.order_by("code").values_list(
-                    "pk", "code", "label", "position", "is_active"
-                )
-            ),
+    """The option lists with every option, retired ones included (old logs
+    keep them), so the columns only change when an option is added. One query
+    per list."""
+    lists = []
+    for spec in OPTION_LISTS:
+        model = InteractionLog._meta.get_field(spec.name).related_model
+        options = model.objects.order_by("code").values_list(
+            "pk", "code", "label", "position", "is_active"
         )
-        for key, name, prefix, model, question in specs
-    ]
+        lists.append(
+            OptionList(
+                key=spec.export_key,
+                field=spec.name,
+                prefix=spec.export_prefix,
+                model=model,
+                question=spec.question,
+                options=tuple(options),
+            )
+        )
+    return lists
 
 
 def one_hot_name(prefix: str, code: str) -> str:

@@ -3,7 +3,9 @@ its columns. An export request runs it once (exports.request)."""
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
+from functools import reduce
 
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +15,7 @@ from exports.filters import ExportFilters, scoped_logs
 from exports.models import ExportLevel
 from exports.options import option_sets
 from exports.rights import level_allows
+from logs_app.fields import REFLECTION_FIELDS
 
 EXCLUSION_REASONS = {
     "no_participant_consent": _(
@@ -39,7 +42,7 @@ def export_preview(*, user, filters: ExportFilters, level: str) -> Preview:
     no_consent = Q(participant__has_research_consent=False)
     voided = Q(is_voided=True) & ~no_consent
     exported = ~no_consent & (Q() if filters.include_voided else Q(is_voided=False))
-    reflective = ~Q(reflection_feelings="") | ~Q(reflection_concerns="")
+    reflective = reduce(operator.or_, (~Q(**{f: ""}) for f in REFLECTION_FIELDS))
     counts = scoped_logs(user, filters, before_consent=True).aggregate(
         total=Count("pk"),
         no_consent=Count("pk", filter=no_consent),

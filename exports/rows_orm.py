@@ -11,10 +11,14 @@ from django.db.models import QuerySet
 
 from exports.options import OptionList
 from exports.pseudonyms import pseudonym_map
+from logs_app.fields import SCALAR_FIELDS
 from logs_app.models import InteractionLog
 from mentors.models import Mentor
 from participants.models import Participant
 
+# What the columns read: the participant's and mentor's context, the form's
+# fields from the log's field catalogue (the participant as its id) and what
+# Peerlog records about the log itself.
 PY_FIELDS = [
     "pk",
     "participant_id",
@@ -26,29 +30,12 @@ PY_FIELDS = [
     "participant__study_id",
     "participant__preferred_name",
     "mentor__reflections_consent_at",
+    *(name for name in SCALAR_FIELDS if name != "participant"),
     "status",
     "is_voided",
-    "contact_date",
-    "start_time",
     "occurred_at",
-    "duration_minutes",
-    "mode",
-    "outcome",
-    "co_ppm",
-    "cigarettes_per_day",
-    "stage_of_change",
-    "quit_date",
-    "nrt_in_use",
-    "last_goal_outcome",
-    "weekly_goal",
-    "discuss_in_supervision",
-    "safety_concern",
-    "reflection_feelings",
-    "reflection_concerns",
     "submitted_at",
     "reviewed_at",
-    "place",
-    "narrative",
     "void_reason",
 ]
 BATCH = 2000

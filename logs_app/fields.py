@@ -7,7 +7,9 @@ the numbers. One list, read by every place that needs it:
 - the history (`logs_app.history`: what a revision tracks),
 - the autosave and error reports (free text never reaches them),
 - the log and review pages (reflections are shown only to their readers),
-- the admin (free text is not shown), the demo data, and the export schema.
+- the admin (free text is not shown), the demo data, and the export schema
+  (`exports.columns`: which columns are text, reflections, bounded; the option
+  lists' names in the files).
 
 Plain data: the model imports this module, so it imports no model."""
 
@@ -40,8 +42,31 @@ SCALAR_FIELDS = (
     "discuss_in_supervision",
     "safety_concern",
 )
-# The admin-editable option lists a log links to (many-to-many).
-OPTION_FIELDS = ("techniques", "topics", "role_functions")
+
+
+@dataclass(frozen=True)
+class OptionField:
+    """An admin-editable option list a log links to (many-to-many): the form's
+    question, and its names in the research export."""
+
+    name: str  # the log's many-to-many field
+    question: str  # the form's label, and the export's "form question"
+    export_key: str  # its option_list value in the export's long file
+    export_prefix: str  # its one-hot column prefix in the export's wide file
+
+
+# In form order, which is the export's order too.
+OPTION_LISTS = (
+    OptionField("techniques", _("What you did together"), "technique", "tech_"),
+    OptionField("topics", _("What you talked about"), "topic", "topic_"),
+    OptionField(
+        "role_functions",
+        _("What this contact was mostly about for you as a mentor"),
+        "role_function",
+        "role_",
+    ),
+)
+OPTION_FIELDS = tuple(option.name for option in OPTION_LISTS)
 # What a LogRevision records.
 TRACKED_FIELDS = SCALAR_FIELDS + OPTION_FIELDS + ("status",)
 
@@ -49,9 +74,7 @@ TRACKED_FIELDS = SCALAR_FIELDS + OPTION_FIELDS + ("status",)
 # cancelled, no-show) drops them. The form's "data-meeting-only" sections hold
 # exactly these.
 MEETING_ONLY_FIELDS = (
-    "techniques",
-    "topics",
-    "role_functions",
+    *OPTION_FIELDS,
     "co_ppm",
     "cigarettes_per_day",
     "stage_of_change",
@@ -67,6 +90,14 @@ REFLECTION_FIELDS = ("reflection_feelings", "reflection_concerns")
 # What a mentor types in their own words (may name people and health details):
 # never in error reports (AUD-5), the admin, audit rows or mail.
 FREE_TEXT_FIELDS = ("narrative", *REFLECTION_FIELDS, "weekly_goal")
+# Typed text that is short and not in the mentor's own words: shown in the
+# admin and the history like any other field.
+SHORT_TEXT_FIELDS = ("place",)
+# Everything the mentor types, in form (SCALAR_FIELDS) order: the export's
+# "with text" level adds exactly these, neutralised against formulas.
+TEXT_FIELDS = tuple(
+    name for name in SCALAR_FIELDS if name in {*FREE_TEXT_FIELDS, *SHORT_TEXT_FIELDS}
+)
 
 
 @dataclass(frozen=True)

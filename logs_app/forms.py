@@ -14,11 +14,12 @@ from django.utils.translation import gettext_lazy as _
 from core.params import BoundedChoices
 from core.timeutils import iso_week_label, local_instant, parse_iso_week
 from core.widgets import FastSelect
-from logs_app.fields import BOUNDS, MEETING_ONLY_FIELDS
+from logs_app.fields import BOUNDS, MEETING_ONLY_FIELDS, OPTION_LISTS
 from logs_app.models import InteractionLog, RoleFunction, Technique, Topic
 from mentors.models import Assignment, Mentor, mentor_tz
 from participants.models import Participant
 
+QUESTIONS = {option.name: option.question for option in OPTION_LISTS}
 MIN_NARRATIVE_WORDS = 3
 MIN_NARRATIVE_CHARS = 15
 
@@ -55,15 +56,15 @@ class InteractionLogForm(forms.ModelForm):
     techniques = OptionCheckboxes(
         queryset=Technique.objects.none(),
         required=False,
-        label=_("What you did together"),
+        label=QUESTIONS["techniques"],
     )
     topics = OptionCheckboxes(
-        queryset=Topic.objects.none(), required=False, label=_("What you talked about")
+        queryset=Topic.objects.none(), required=False, label=QUESTIONS["topics"]
     )
     role_functions = OptionCheckboxes(
         queryset=RoleFunction.objects.none(),
         required=False,
-        label=_("What this contact was mostly about for you as a mentor"),
+        label=QUESTIONS["role_functions"],
     )
 
     class Meta:
