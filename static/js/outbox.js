@@ -31,7 +31,7 @@
   }
 
   function link(text, href, onClick) {
-    var a = element("a", text);
+    var a = element("a", text, "alert-link");
     a.href = href;
     if (onClick) { a.addEventListener("click", onClick); }
     return a;
@@ -65,6 +65,7 @@
         listEl.append(li);
       });
       records.forEach(function (record) {
+        if (record.key === params.get("outbox")) { return; }  // open on this page
         var label = record.label || d.tLog;
         if (record.state === "refused") {
           var li = element("li", d.tRefused + " ");

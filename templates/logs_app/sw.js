@@ -78,7 +78,7 @@ function offlinePage(url) {
     if (stale) { return store.wipe().then(function () { return Response.error(); }); }
     var wanted = url.pathname === NEW_LOG_URL ? NEW_LOG_URL : SHELL_URL;
     return caches.open(PAGE_CACHE).then(function (cache) {
-      return cache.match(wanted);
+      return cache.match(wanted, { ignoreVary: true });
     }).then(function (cached) {
       if (!cached) { return Response.error(); }
       if (wanted !== NEW_LOG_URL) { return cached; }

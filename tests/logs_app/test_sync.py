@@ -49,9 +49,7 @@ def test_a_draft_is_saved_as_a_draft(as_user, mentor, participant):
     assert log.narrative == "half a thought"
 
 
-def test_refused_log_returns_the_field_errors_and_files_nothing(
-    as_user, mentor, site
-):
+def test_refused_log_returns_the_field_errors_and_files_nothing(as_user, mentor, site):
     ended = ParticipantFactory(study_id="NYC-0009", site=site)
     AssignmentFactory(
         mentor=mentor,
@@ -200,4 +198,3 @@ def _values(log: InteractionLog) -> dict:
     values = {name: getattr(log, name) for name in SCALAR_FIELDS}
     values.update({name: list(getattr(log, name).all()) for name in M2M_FIELDS})
     return values
-
