@@ -6,9 +6,10 @@
 // audit against those rules than a generated precache manifest plus plugins.
 //
 // - Static files: kept on install, then served from the cache and refreshed.
-// - Pages: always from the network. Without a signal, the new-log form and the
-//   app shell (for My week and everything else) come from the cache, which
-//   only a signed-in mentor's page fills (a message from outbox.js).
+// - Pages: left to the browser while there is a signal. Without one, the
+//   new-log form and the app shell (for My week and everything else) come
+//   from the cache, which only a signed-in mentor's page fills (a message
+//   from outbox.js).
 // - A log form POST that fails (no signal, a gateway error, a refused token)
 //   is kept in the outbox and answered with "Saved on this phone".
 "use strict";
@@ -166,7 +167,10 @@ self.addEventListener("fetch", function (event) {
   if (url.origin !== self.location.origin) { return; }
   if (request.mode === "navigate" && request.method === "POST" && FORM_POST.test(url.pathname)) {
     event.respondWith(sendForm(request, url));
-  } else if (request.mode === "navigate" && request.method === "GET") {
+  } else if (request.mode === "navigate" && request.method === "GET" && !self.navigator.onLine) {
+    // Only without a signal: a page fetched through the worker reaches the
+    // server as a background request (Sec-Fetch-Dest: empty), which would not
+    // count as activity for the session (SES-3) nor show the sign-in reasons.
     event.respondWith(fetch(request).catch(function () { return offlinePage(url); }));
   } else if (request.method === "GET" && url.pathname.indexOf(STATIC_PREFIX) === 0) {
     event.respondWith(staticFile(request));
