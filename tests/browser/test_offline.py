@@ -11,8 +11,9 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 from playwright.sync_api import Error as PlaywrightError
 
+from logs_app.fields import OPTION_FIELDS, SCALAR_FIELDS
 from logs_app.models import InteractionLog, LogAutosave
-from logs_app.services import M2M_FIELDS, SCALAR_FIELDS, log_save
+from logs_app.services import log_save
 from mentors.models import Assignment
 from tests.browser.conftest import (
     check_accessibility,
@@ -242,7 +243,7 @@ def test_newer_server_version_keeps_both_and_asks(
     # The draft was changed on another device meanwhile.
     draft.refresh_from_db()
     values = {name: getattr(draft, name) for name in SCALAR_FIELDS}
-    values.update({name: list(getattr(draft, name).all()) for name in M2M_FIELDS})
+    values.update({name: list(getattr(draft, name).all()) for name in OPTION_FIELDS})
     log_save(
         actor=mentor.user,
         mentor=mentor,

@@ -10,7 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from logs_app.models import InteractionLog, LogAutosave
-from logs_app.services import log_review, log_save
+from logs_app.review import log_review
+from logs_app.services import log_save
 from tests.factories import AssignmentFactory, ParticipantFactory
 from tests.logs_app.test_log_lifecycle import NARRATIVE, complete
 
@@ -193,8 +194,8 @@ def test_sign_out_clears_the_site_data(as_user, mentor):
 
 
 def _values(log: InteractionLog) -> dict:
-    from logs_app.services import M2M_FIELDS, SCALAR_FIELDS
+    from logs_app.fields import OPTION_FIELDS, SCALAR_FIELDS
 
     values = {name: getattr(log, name) for name in SCALAR_FIELDS}
-    values.update({name: list(getattr(log, name).all()) for name in M2M_FIELDS})
+    values.update({name: list(getattr(log, name).all()) for name in OPTION_FIELDS})
     return values
