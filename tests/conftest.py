@@ -10,6 +10,7 @@ import time_machine
 from django.test import Client
 
 from core.roles import Role
+from tests.browser.chromium import chromium_path as find_chromium
 from tests.factories import (
     PASSWORD,
     AssignmentFactory,
@@ -155,6 +156,4 @@ def frozen_now(monkeypatch):
 
 @pytest.fixture(scope="session")
 def chromium_path() -> str | None:
-    import shutil
-
-    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+    return find_chromium()
