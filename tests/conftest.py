@@ -17,7 +17,6 @@ from tests.factories import (
     InteractionLogFactory,
     MentorFactory,
     ParticipantFactory,
-    SiteAccessFactory,
     SiteFactory,
     UserFactory,
 )
@@ -63,16 +62,14 @@ def other_site(db):
 
 @pytest.fixture
 def supervisor(db, site):
-    user = UserFactory(username="supervisor", roles=[Role.SUPERVISOR])
-    SiteAccessFactory(user=user, site=site)
-    return user
+    return UserFactory(username="supervisor", roles=[Role.SUPERVISOR], sites=[site])
 
 
 @pytest.fixture
 def other_supervisor(db, other_site):
-    user = UserFactory(username="other_supervisor", roles=[Role.SUPERVISOR])
-    SiteAccessFactory(user=user, site=other_site)
-    return user
+    return UserFactory(
+        username="other_supervisor", roles=[Role.SUPERVISOR], sites=[other_site]
+    )
 
 
 @pytest.fixture
@@ -109,9 +106,7 @@ def other_participant(db, other_site, other_mentor):
 
 @pytest.fixture
 def staff(db, site):
-    user = UserFactory(username="staff", roles=[Role.RESEARCH])
-    SiteAccessFactory(user=user, site=site)
-    return user
+    return UserFactory(username="staff", roles=[Role.RESEARCH], sites=[site])
 
 
 @pytest.fixture

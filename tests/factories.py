@@ -42,6 +42,12 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create:
             self.save()
 
+    @factory.post_generation
+    def sites(self, create: bool, extracted: list | None, **kwargs) -> None:
+        """`sites=[...]`: grant the user those sites (SiteAccess rows)."""
+        for site in (extracted or []) if create else []:
+            SiteAccess.objects.create(user=self, site=site)
+
 
 class SiteFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -136,3 +142,21 @@ class InteractionLogFactory(factory.django.DjangoModelFactory):
         ),
         no_declaration=None,
     )
+
+
+def log_form(participant, /, **overrides) -> dict:
+    """What the log form posts to submit a complete meeting with `participant`.
+    `overrides` change or add fields; an override of None leaves the field out."""
+    data = {
+        "idempotency_key": str(uuid.uuid4()),
+        "participant": str(participant.pk),
+        "outcome": "met",
+        "contact_date": "2026-11-18",
+        "start_time": "10:30",
+        "duration_minutes": "45",
+        "mode": "in_person",
+        "narrative": "We met at the library and made a plan for cravings.",
+        "action": "submit",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}

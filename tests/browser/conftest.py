@@ -29,6 +29,13 @@ AXE_PREFIX = ROOT / ".cache" / "axe"
 AXE_PACKAGE = "axe-core@4"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE_FAILING_IMPACTS = {"serious", "critical"}
+# Every browser test module: `pytestmark = BROWSER_TEST`. A live server needs
+# committed rows, and the flush between tests takes the seeded ones with it.
+BROWSER_TEST = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("seed_rows"),
+]
 # Served to the page under its own origin, so the site's CSP (script-src
 # 'self') stays on while the audit runs: CSP errors still show in the tests.
 AXE_ROUTE = "/__axe-core__/axe.min.js"

@@ -11,13 +11,14 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from tests.browser.chromium import DESK, PHONE
-from tests.browser.conftest import check_accessibility, screenshot, sign_in
+from tests.browser.conftest import (
+    BROWSER_TEST,
+    check_accessibility,
+    screenshot,
+    sign_in,
+)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("seed_rows"),
-]
+pytestmark = BROWSER_TEST
 
 # The smallest target WCAG 2.2 AA (2.5.8) asks for, in CSS px.
 TARGET = 24

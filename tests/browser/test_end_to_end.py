@@ -12,7 +12,6 @@ import io
 import re
 import time
 
-import pytest
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -21,6 +20,7 @@ from logs_app.models import InteractionLog, LogComment
 from tests.accounts.conftest import totp_code
 from tests.browser.chromium import DESK, PHONE, submit_sign_in
 from tests.browser.conftest import (
+    BROWSER_TEST,
     check_accessibility,
     fill_contact_date_yesterday,
     new_page,
@@ -28,11 +28,7 @@ from tests.browser.conftest import (
 )
 from tests.factories import PASSWORD
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("seed_rows"),
-]
+pytestmark = BROWSER_TEST
 
 SUMMARY = "We walked to the library and planned how to get through the mornings."
 REFLECTION = "I felt hopeful; it reminded me of my own first weeks without smoking."

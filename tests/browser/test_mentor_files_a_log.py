@@ -1,21 +1,17 @@
 """A mentor on a phone files a log end to end in a real browser."""
 
-import pytest
 from django.urls import reverse
 
 from logs_app.models import InteractionLog
 from tests.browser.conftest import (
+    BROWSER_TEST,
     check_accessibility,
     fill_contact_date_yesterday,
     screenshot,
     sign_in,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("seed_rows"),
-]
+pytestmark = BROWSER_TEST
 
 
 def sign_in_to_my_week(page, live_server, username: str) -> None:

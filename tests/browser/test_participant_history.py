@@ -4,17 +4,16 @@ phone's width."""
 
 import datetime as dt
 
-import pytest
-
 from tests.browser.chromium import PHONE
-from tests.browser.conftest import check_accessibility, screenshot, sign_in
+from tests.browser.conftest import (
+    BROWSER_TEST,
+    check_accessibility,
+    screenshot,
+    sign_in,
+)
 from tests.factories import InteractionLogFactory
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("seed_rows"),
-]
+pytestmark = BROWSER_TEST
 
 
 def test_mentor_opens_all_contacts_from_a_long_history(

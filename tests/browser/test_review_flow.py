@@ -1,18 +1,18 @@
 """A supervisor reviews in a real browser; the mentor sees the feedback."""
 
-import pytest
 from django.urls import reverse
 
 from logs_app.models import InteractionLog, LogComment
 from tests.browser.chromium import DESK, PHONE
-from tests.browser.conftest import check_accessibility, screenshot, sign_in
+from tests.browser.conftest import (
+    BROWSER_TEST,
+    check_accessibility,
+    screenshot,
+    sign_in,
+)
 from tests.factories import InteractionLogFactory
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("seed_rows"),
-]
+pytestmark = BROWSER_TEST
 
 
 def test_supervisor_returns_a_log_and_the_mentor_sees_why(

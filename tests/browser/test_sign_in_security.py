@@ -2,19 +2,19 @@
 two-step sign-in (AUTH-4); a mentor is warned before an idle sign-out, stays,
 and is then signed out with the way back to the page (SES-1/3)."""
 
-import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.accounts.conftest import totp_code
 from tests.browser.chromium import submit_sign_in
-from tests.browser.conftest import check_accessibility, screenshot, sign_in
+from tests.browser.conftest import (
+    BROWSER_TEST,
+    check_accessibility,
+    screenshot,
+    sign_in,
+)
 from tests.factories import PASSWORD
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("seed_rows"),
-]
+pytestmark = BROWSER_TEST
 
 
 def test_auth_4_supervisor_sets_up_two_step_sign_in_on_a_phone(
