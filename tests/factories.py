@@ -160,3 +160,17 @@ def log_form(participant, /, **overrides) -> dict:
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
+
+
+def log_values(participant, /, **overrides) -> dict:
+    """The `values` log_save takes for a complete phone meeting with `participant`."""
+    return {
+        "participant": participant,
+        "contact_date": dt.date(2026, 11, 18),
+        "start_time": dt.time(10, 0),
+        "duration_minutes": 30,
+        "mode": "phone",
+        "outcome": "met",
+        "narrative": "We talked on the phone about the week and made a plan.",
+        **overrides,
+    }

@@ -33,7 +33,7 @@ from logs_app.review import log_void
 from logs_app.services import log_save
 from mentors.models import Assignment
 from participants.models import Participant, SiteAccess
-from tests.factories import InteractionLogFactory
+from tests.factories import InteractionLogFactory, log_values
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
@@ -45,16 +45,8 @@ postgres_only = pytest.mark.skipif(
 
 
 def _values(participant, **extra) -> dict:
-    return {
-        "participant": participant,
-        "contact_date": dt.date(2026, 11, 18),
-        "start_time": dt.time(10, 0),
-        "duration_minutes": 30,
-        "mode": "phone",
-        "outcome": "met",
-        "narrative": "A private summary that never enters the audit trail.",
-        **extra,
-    }
+    private = "A private summary that never enters the audit trail."
+    return log_values(participant, **{"narrative": private} | extra)
 
 
 # --- AUD-1: what an event holds

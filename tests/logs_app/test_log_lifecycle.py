@@ -11,7 +11,7 @@ from audit.models import AuditEvent
 from logs_app.models import InteractionLog, LogAutosave, LogRevision, Topic
 from logs_app.review import log_review
 from mentors.models import Assignment
-from tests.factories import AssignmentFactory, ParticipantFactory, log_form
+from tests.factories import AssignmentFactory, ParticipantFactory, log_form, log_values
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
@@ -457,15 +457,14 @@ def test_a_retired_option_stays_on_logs_that_use_it_and_only_there(
 
 # --- the assignment rule in the service (issue 11, finding 11)
 def _service_values(participant, day: dt.date) -> dict:
-    return {
-        "participant": participant,
-        "contact_date": day,
-        "start_time": dt.time(10, 30),
-        "duration_minutes": 45,
-        "mode": "in_person",
-        "outcome": "met",
-        "narrative": NARRATIVE,
-    }
+    return log_values(
+        participant,
+        contact_date=day,
+        start_time=dt.time(10, 30),
+        duration_minutes=45,
+        mode="in_person",
+        narrative=NARRATIVE,
+    )
 
 
 def _save_new(mentor, values: dict, *, submit: bool):

@@ -21,7 +21,7 @@ from logs_app.services import log_save
 from notifications import schedules, sending, services
 from notifications.models import Notification, NotificationPreference
 from notifications.tasks import dispatch_once, send_notification
-from tests.factories import InteractionLogFactory
+from tests.factories import InteractionLogFactory, log_values
 from tests.smtp import smtp_server, text_of
 
 NY = zoneinfo.ZoneInfo("America/New_York")
@@ -206,17 +206,8 @@ def test_escalation_goes_to_the_site_lead(
 
 # --- safety alerts
 def safety_values(participant, **extra) -> dict:
-    return {
-        "participant": participant,
-        "contact_date": dt.date(2026, 11, 18),
-        "start_time": dt.time(10, 0),
-        "duration_minutes": 30,
-        "mode": "phone",
-        "outcome": "met",
-        "narrative": "They said something that worried me a lot today.",
-        "safety_concern": True,
-        **extra,
-    }
+    worry = "They said something that worried me a lot today."
+    return log_values(participant, narrative=worry, safety_concern=True) | extra
 
 
 def test_safety_alert_goes_to_supervisor_and_backup_once(
