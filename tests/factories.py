@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group, User
 
 from core.roles import Role
 from logs_app.models import InteractionLog
+from logs_app.services import log_save
 from mentors.models import Assignment, Mentor
 from participants.models import Cohort, Participant, Site, SiteAccess
 
@@ -174,3 +175,17 @@ def log_values(participant, /, **overrides) -> dict:
         "narrative": "We talked on the phone about the week and made a plan.",
         **overrides,
     }
+
+
+def save_log(mentor, values: dict, *, submit: bool, log=None, key=None):
+    """log_save as the log form's view calls it: `mentor` files a new log, or
+    edits `log` at its current version; `key` is the form's idempotency key."""
+    return log_save(
+        actor=mentor.user,
+        mentor=mentor,
+        values=values,
+        idempotency_key=key or uuid.uuid4(),
+        log=log,
+        expected_version=log.version if log else None,
+        submit=submit,
+    )

@@ -11,7 +11,13 @@ from audit.models import AuditEvent
 from logs_app.models import InteractionLog, LogAutosave, LogRevision, Topic
 from logs_app.review import log_review
 from mentors.models import Assignment
-from tests.factories import AssignmentFactory, ParticipantFactory, log_form, log_values
+from tests.factories import (
+    AssignmentFactory,
+    ParticipantFactory,
+    log_form,
+    log_values,
+    save_log,
+)
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
@@ -467,21 +473,6 @@ def _service_values(participant, day: dt.date) -> dict:
     )
 
 
-def _save_new(mentor, values: dict, *, submit: bool):
-    """log_save for a new log, called as the log form's view calls it."""
-    from logs_app.services import log_save
-
-    return log_save(
-        actor=mentor.user,
-        mentor=mentor,
-        values=values,
-        idempotency_key=uuid.uuid4(),
-        log=None,
-        expected_version=None,
-        submit=submit,
-    )
-
-
 def test_log_save_refuses_a_date_outside_the_assignment(mentor, participant):
     """Issue 11 finding 11: "the participant was assigned to this mentor on the
     contact date" holds for code that calls log_save directly, not only for the
@@ -493,7 +484,7 @@ def test_log_save_refuses_a_date_outside_the_assignment(mentor, participant):
     )
     for submit in (False, True):
         with pytest.raises(ValidationError) as caught:
-            _save_new(
+            save_log(
                 mentor,
                 _service_values(participant, dt.date(2026, 11, 18)),
                 submit=submit,
@@ -511,7 +502,7 @@ def test_log_save_refuses_a_participant_never_assigned_to_the_mentor(
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError) as caught:
-        _save_new(
+        save_log(
             mentor,
             _service_values(other_participant, dt.date(2026, 11, 18)),
             submit=True,
@@ -526,11 +517,11 @@ def test_log_save_accepts_a_date_inside_an_ended_assignment(mentor, participant)
     Assignment.objects.filter(participant=participant).update(
         end_date=dt.date(2026, 6, 30)
     )
-    result = _save_new(
+    result = save_log(
         mentor, _service_values(participant, dt.date(2026, 6, 30)), submit=True
     )
     assert result.log.status == InteractionLog.Status.SUBMITTED
-    draft = _save_new(
+    draft = save_log(
         mentor,
         {"participant": participant, "narrative": "Started typing"},
         submit=False,
