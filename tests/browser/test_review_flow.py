@@ -1,5 +1,6 @@
 """A supervisor reviews in a real browser; the mentor sees the feedback."""
 
+import pytest
 from django.urls import reverse
 
 from logs_app.models import InteractionLog, LogComment
@@ -15,12 +16,18 @@ from tests.factories import InteractionLogFactory
 pytestmark = BROWSER_TEST
 
 
+@pytest.fixture
+def desk(page_at, live_server, supervisor):
+    """The supervisor, signed in on a desk-sized page."""
+    page = page_at(DESK)
+    sign_in(page, live_server, supervisor.username, "/team/")
+    return page
+
+
 def test_supervisor_returns_a_log_and_the_mentor_sees_why(
-    page_at, live_server, supervisor, mentor, participant
+    desk, page_at, live_server, mentor, participant
 ):
     log = InteractionLogFactory(mentor=mentor, participant=participant)
-    desk = page_at(DESK)
-    sign_in(desk, live_server, supervisor.username, "/team/")
     desk.get_by_role("link", name="Review", exact=True).click()
     check_accessibility(desk)
     desk.get_by_role("link", name="NYC-0001 · Mon 16 Nov").click()
@@ -48,13 +55,11 @@ def test_supervisor_returns_a_log_and_the_mentor_sees_why(
 
 
 def test_text_typed_in_the_one_box_goes_with_mark_reviewed(
-    page_at, live_server, supervisor, mentor, participant
+    desk, live_server, mentor, participant
 ):
     """Issue 11 finding 6: the review page has one box; what is typed there and
     *Mark reviewed* reach the thread, and the message says so."""
     log = InteractionLogFactory(mentor=mentor, participant=participant)
-    desk = page_at(DESK)
-    sign_in(desk, live_server, supervisor.username, "/team/")
     desk.goto(live_server.url + reverse("log_review", args=[log.pk]))
     assert desk.locator("textarea").count() == 1
     desk.get_by_label("Feedback for the mentor").fill("Clear and kind. Thank you.")
@@ -66,13 +71,9 @@ def test_text_typed_in_the_one_box_goes_with_mark_reviewed(
     assert LogComment.objects.get(log=log).body == "Clear and kind. Thank you."
 
 
-def test_supervisor_voids_a_log_filed_twice(
-    page_at, live_server, supervisor, mentor, participant
-):
+def test_supervisor_voids_a_log_filed_twice(desk, live_server, mentor, participant):
     """Issue 11 finding 17: the void page, from the log page, with its reason."""
     log = InteractionLogFactory(mentor=mentor, participant=participant)
-    desk = page_at(DESK)
-    sign_in(desk, live_server, supervisor.username, "/team/")
     desk.goto(live_server.url + reverse("log_detail", args=[log.pk]))
     desk.get_by_role("link", name="Void this log…").click()
     check_accessibility(desk)
