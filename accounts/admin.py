@@ -13,6 +13,16 @@ from audit.services import audit_record
 admin.site.unregister(User)
 
 
+def _audit_deactivated(request, user: User, *, ended: int) -> None:
+    """Both ways of deactivating a user in the admin audit it alike."""
+    audit_record(
+        request=request,
+        action="auth.user.deactivated",
+        obj=user,
+        details={"sessions_ended": ended},
+    )
+
+
 @admin.register(User)
 class PeerlogUserAdmin(UserAdmin):
     actions = ["deactivate_and_sign_out"]
@@ -34,25 +44,13 @@ class PeerlogUserAdmin(UserAdmin):
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data and not obj.is_active:
-            ended = user_sessions_end(user=obj)
-            audit_record(
-                request=request,
-                action="auth.user.deactivated",
-                obj=obj,
-                details={"sessions_ended": ended},
-            )
+            _audit_deactivated(request, obj, ended=user_sessions_end(user=obj))
 
     @admin.action(description=_("Deactivate and sign out everywhere"))
     def deactivate_and_sign_out(self, request, queryset) -> None:
         users = list(queryset.exclude(pk=request.user.pk))
         for user in users:
-            ended = user_deactivate(user=user)
-            audit_record(
-                request=request,
-                action="auth.user.deactivated",
-                obj=user,
-                details={"sessions_ended": ended},
-            )
+            _audit_deactivated(request, user, ended=user_deactivate(user=user))
         self.message_user(
             request,
             ngettext(

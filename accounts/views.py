@@ -1,6 +1,7 @@
 """Sign-in, sign-out, two-step sign-in and the session keep-alive."""
 
 from base64 import b32encode
+from functools import partial
 from urllib.parse import urlencode, urlsplit
 
 import segno
@@ -93,23 +94,15 @@ class LoginView(auth_views.LoginView):
     def form_invalid(self, form):
         typed = form.data.get("username", "")
         if self.gate is not None and form.has_error("__all__", "invalid_login"):
-            details = {"username": typed[:150]}
-            actor = _actor_for(typed)
-            audit_record(
+            record = partial(
+                audit_record,
                 request=self.request,
-                action="auth.login.failed",
-                outcome="refused",
-                actor=actor,
-                details=details,
+                actor=_actor_for(typed),
+                details={"username": typed[:150]},
             )
+            record(action="auth.login.failed", outcome="refused")
             if self.gate is LoginGate.LAST:
-                audit_record(
-                    request=self.request,
-                    action="auth.lockout",
-                    outcome="locked",
-                    actor=actor,
-                    details=details,
-                )
+                record(action="auth.lockout", outcome="locked")
                 return self._refused(typed)
         return super().form_invalid(form)
 

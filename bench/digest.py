@@ -31,6 +31,16 @@ def run(ctx) -> list[tuple[str, float, str]]:
     start, end = iso_week_bounds(latest)
     now = timezone.now()
 
+    def digest_for(user) -> Notification:
+        """The digest row the worker renders for `user` and the week."""
+        return Notification(
+            kind=Notification.Kind.DIGEST,
+            recipient=user,
+            email=user.email,
+            period=iso_week_label(start),
+            payload={"start": start.isoformat(), "end": end.isoformat()},
+        )
+
     def roundtrip() -> float:
         began = time.perf_counter()
         with connection.cursor() as cursor:
@@ -44,18 +54,8 @@ def run(ctx) -> list[tuple[str, float, str]]:
     available = User.objects.filter(username__startswith="bench.supervisor.").count()
     samples = min(SAMPLES, available)
     # Warm up once: template compilation and translations are one-off costs.
-    warm = ctx.user("supervisor", 0)
     with contextlib.suppress(NothingToSay):
-        render(
-            Notification(
-                kind=Notification.Kind.DIGEST,
-                recipient=warm,
-                email=warm.email,
-                period=iso_week_label(start),
-                payload={"start": start.isoformat(), "end": end.isoformat()},
-            ),
-            now=now,
-        )
+        render(digest_for(ctx.user("supervisor", 0)), now=now)
     timings, queries, empty = [], [], 0
     for index in range(samples):
         # A supervisor's first digest ever also creates their mail preferences
@@ -63,25 +63,8 @@ def run(ctx) -> list[tuple[str, float, str]]:
         # after each run, so measure the steady state: one digest unmeasured,
         # then the measured one with a fresh user object.
         with contextlib.suppress(NothingToSay):
-            first = ctx.user("supervisor", index)
-            render(
-                Notification(
-                    kind=Notification.Kind.DIGEST,
-                    recipient=first,
-                    email=first.email,
-                    period=iso_week_label(start),
-                    payload={"start": start.isoformat(), "end": end.isoformat()},
-                ),
-                now=now,
-            )
-        user = ctx.user("supervisor", index)
-        notification = Notification(
-            kind=Notification.Kind.DIGEST,
-            recipient=user,
-            email=user.email,
-            period=iso_week_label(start),
-            payload={"start": start.isoformat(), "end": end.isoformat()},
-        )
+            render(digest_for(ctx.user("supervisor", index)), now=now)
+        notification = digest_for(ctx.user("supervisor", index))
         with CaptureQueriesContext(connection) as captured:
             began = time.perf_counter()
             try:

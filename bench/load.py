@@ -389,20 +389,17 @@ def run(ctx) -> list[tuple[str, float, str]]:
                 (f"load_{name}_vs_admin", round(got["rps"] / admin, 1), "x"),
                 (f"load_{name}_vs_trivial", round(got["rps"] / trivial, 4), "ratio"),
             ]
-    before = sum(rss_before.values()) / 1024
-    after = sum(rss_after.get(pid, 0) for pid in rss_before) / 1024
-    restarted = len(set(workers_after) - set(workers))
     figures += [
         ("load_seconds_per_page", SECONDS, "s"),
         ("load_concurrency", CONCURRENCY, "clients"),
-        ("load_worker_rss_before_mb", round(before, 1), "MB"),
-        ("load_worker_rss_after_mb", round(after, 1), "MB"),
-        (
-            "load_worker_rss_growth_pct",
-            round(100 * (after - before) / before, 1) if before else math.nan,
-            "%",
-        ),
-        ("load_workers_restarted", restarted, "workers"),
+    ]
+    figures += _worker_figures(
+        "load",
+        rss_before=rss_before,
+        rss_after=rss_after,
+        restarted=len(set(workers_after) - set(workers)),
+    )
+    figures += [
         ("load_submit_clients", min(SUBMIT_CLIENTS, len(plan["mentors"])), "mentors"),
         ("load_submit_rps", round(submit["rps"], 1), "logs/s"),
         ("load_submit_errors", submit["errors"], "errors"),
@@ -428,8 +425,6 @@ def _mix_figures(
     for (step, status), count in sorted(tally.errors.items()):
         why = tally.why.get((step, status), "")
         print(f"# mix error: {step} HTTP {status} x{count}: {why}", flush=True)
-    before = sum(rss_before.values()) / 1024
-    after = sum(rss_after.get(pid, 0) for pid in rss_before) / 1024
     figures = [
         ("mix_users", MIX_USERS, "users"),
         ("mix_seconds", MIX_SECONDS, "s"),
@@ -446,17 +441,33 @@ def _mix_figures(
             figures.append(
                 (f"mix_{step}_p95_ms", round(server.percentile(values, 0.95), 1), "ms")
             )
-    figures += [
-        ("mix_worker_rss_before_mb", round(before, 1), "MB"),
-        ("mix_worker_rss_after_mb", round(after, 1), "MB"),
+    figures += _worker_figures(
+        "mix", rss_before=rss_before, rss_after=rss_after, restarted=restarted
+    )
+    return figures
+
+
+def _worker_figures(
+    prefix: str,
+    *,
+    rss_before: dict[int, int],
+    rss_after: dict[int, int],
+    restarted: int,
+) -> list[tuple[str, float, str]]:
+    """The web workers' memory before and after a run (KiB per pid in, MB out),
+    its growth, and how many workers were replaced meanwhile."""
+    before = sum(rss_before.values()) / 1024
+    after = sum(rss_after.get(pid, 0) for pid in rss_before) / 1024
+    return [
+        (f"{prefix}_worker_rss_before_mb", round(before, 1), "MB"),
+        (f"{prefix}_worker_rss_after_mb", round(after, 1), "MB"),
         (
-            "mix_worker_rss_growth_pct",
+            f"{prefix}_worker_rss_growth_pct",
             round(100 * (after - before) / before, 1) if before else math.nan,
             "%",
         ),
-        ("mix_workers_restarted", restarted, "workers"),
+        (f"{prefix}_workers_restarted", restarted, "workers"),
     ]
-    return figures
 
 
 def _busiest_mentor_username() -> str:

@@ -5,49 +5,43 @@
 Uses Debian's Chromium (CHROMIUM_PATH or `chromium` on PATH) through Playwright
 and writes PNGs to docs/screenshots/."""
 
-import os
-import shutil
 import sys
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: make tests.browser importable
+
+from tests.browser.chromium import (  # noqa: E402
+    CHROMIUM_ARGS,
+    DESK,
+    PHONE,
+    chromium_path,
+    submit_sign_in,
+)
+
 BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000"
-OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+OUT = ROOT / "docs" / "screenshots"
 PASSWORD = "peerlog-demo-2026"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def sign_in(page, username: str) -> None:
     page.goto(f"{BASE}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    submit_sign_in(page, username, PASSWORD)
     page.wait_for_load_state("networkidle")
 
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=ARGS)
-        phone = browser.new_page(
-            viewport={"width": 390, "height": 844}, device_scale_factor=2
-        )
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        phone = browser.new_page(viewport=PHONE, device_scale_factor=2)
         sign_in(phone, "maya.mentor")
         phone.screenshot(path=OUT / "my-week-phone.png", full_page=True)
         phone.goto(f"{BASE}/logs/new/")
         phone.screenshot(path=OUT / "new-log-phone.png")
-        desk = browser.new_page(viewport={"width": 1280, "height": 900})
+        desk = browser.new_page(viewport=DESK)
         sign_in(desk, "sam.supervisor")
         desk.goto(f"{BASE}/logs/")
         desk.screenshot(path=OUT / "logs-supervisor-desktop.png")
@@ -78,7 +72,7 @@ def main() -> None:
         phone.locator("#people-h ~ ul a").first.click()
         phone.wait_for_load_state("networkidle")
         phone.screenshot(path=OUT / "participant-phone.png", full_page=True)
-        admin = browser.new_page(viewport={"width": 1280, "height": 900})
+        admin = browser.new_page(viewport=DESK)
         sign_in(admin, "admin")
         admin.goto(f"{BASE}/audit/")
         admin.screenshot(path=OUT / "audit-desktop.png")

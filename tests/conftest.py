@@ -10,13 +10,13 @@ import time_machine
 from django.test import Client
 
 from core.roles import Role
+from tests.browser.chromium import chromium_path as find_chromium
 from tests.factories import (
     PASSWORD,
     AssignmentFactory,
     InteractionLogFactory,
     MentorFactory,
     ParticipantFactory,
-    SiteAccessFactory,
     SiteFactory,
     UserFactory,
 )
@@ -62,16 +62,14 @@ def other_site(db):
 
 @pytest.fixture
 def supervisor(db, site):
-    user = UserFactory(username="supervisor", roles=[Role.SUPERVISOR])
-    SiteAccessFactory(user=user, site=site)
-    return user
+    return UserFactory(username="supervisor", roles=[Role.SUPERVISOR], sites=[site])
 
 
 @pytest.fixture
 def other_supervisor(db, other_site):
-    user = UserFactory(username="other_supervisor", roles=[Role.SUPERVISOR])
-    SiteAccessFactory(user=user, site=other_site)
-    return user
+    return UserFactory(
+        username="other_supervisor", roles=[Role.SUPERVISOR], sites=[other_site]
+    )
 
 
 @pytest.fixture
@@ -108,9 +106,7 @@ def other_participant(db, other_site, other_mentor):
 
 @pytest.fixture
 def staff(db, site):
-    user = UserFactory(username="staff", roles=[Role.RESEARCH])
-    SiteAccessFactory(user=user, site=site)
-    return user
+    return UserFactory(username="staff", roles=[Role.RESEARCH], sites=[site])
 
 
 @pytest.fixture
@@ -155,6 +151,4 @@ def frozen_now(monkeypatch):
 
 @pytest.fixture(scope="session")
 def chromium_path() -> str | None:
-    import shutil
-
-    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+    return find_chromium()

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group, User
 
 from core.roles import Role
 from logs_app.models import InteractionLog
+from logs_app.services import log_save
 from mentors.models import Assignment, Mentor
 from participants.models import Cohort, Participant, Site, SiteAccess
 
@@ -41,6 +42,12 @@ class UserFactory(factory.django.DjangoModelFactory):
             )
         if create:
             self.save()
+
+    @factory.post_generation
+    def sites(self, create: bool, extracted: list | None, **kwargs) -> None:
+        """`sites=[...]`: grant the user those sites (SiteAccess rows)."""
+        for site in (extracted or []) if create else []:
+            SiteAccess.objects.create(user=self, site=site)
 
 
 class SiteFactory(factory.django.DjangoModelFactory):
@@ -135,4 +142,50 @@ class InteractionLogFactory(factory.django.DjangoModelFactory):
             lambda: dt.datetime(2026, 11, 17, 9, 0, tzinfo=dt.UTC)
         ),
         no_declaration=None,
+    )
+
+
+def log_form(participant, /, **overrides) -> dict:
+    """What the log form posts to submit a complete meeting with `participant`.
+    `overrides` change or add fields; an override of None leaves the field out."""
+    data = {
+        "idempotency_key": str(uuid.uuid4()),
+        "participant": str(participant.pk),
+        "outcome": "met",
+        "contact_date": "2026-11-18",
+        "start_time": "10:30",
+        "duration_minutes": "45",
+        "mode": "in_person",
+        "narrative": "We met at the library and made a plan for cravings.",
+        "action": "submit",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def log_values(participant, /, **overrides) -> dict:
+    """The `values` log_save takes for a complete phone meeting with `participant`."""
+    return {
+        "participant": participant,
+        "contact_date": dt.date(2026, 11, 18),
+        "start_time": dt.time(10, 0),
+        "duration_minutes": 30,
+        "mode": "phone",
+        "outcome": "met",
+        "narrative": "We talked on the phone about the week and made a plan.",
+        **overrides,
+    }
+
+
+def save_log(mentor, values: dict, *, submit: bool, log=None, key=None):
+    """log_save as the log form's view calls it: `mentor` files a new log, or
+    edits `log` at its current version; `key` is the form's idempotency key."""
+    return log_save(
+        actor=mentor.user,
+        mentor=mentor,
+        values=values,
+        idempotency_key=key or uuid.uuid4(),
+        log=log,
+        expected_version=log.version if log else None,
+        submit=submit,
     )

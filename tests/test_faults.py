@@ -11,7 +11,6 @@ Covered elsewhere, not repeated here:
   test_ses_3_the_draft_survives_a_timeout."""
 
 import logging
-import uuid
 
 import pytest
 from celery.app.task import Task
@@ -32,6 +31,7 @@ from logs_app.models import (
     Topic,
 )
 from notifications.models import Notification
+from tests.factories import log_form
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
@@ -39,21 +39,15 @@ NARRATIVE = "Jay told me about the hard week with their sister."
 
 
 def _form(participant, **extra) -> dict:
-    data = {
-        "idempotency_key": str(uuid.uuid4()),
-        "participant": str(participant.pk),
-        "outcome": "met",
-        "contact_date": "2026-11-18",
-        "start_time": "10:30",
-        "duration_minutes": "45",
-        "mode": "in_person",
-        "narrative": NARRATIVE,
-        "techniques": [str(Technique.objects.first().pk)],
-        "topics": [str(Topic.objects.first().pk)],
-        "action": "submit",
-    }
-    data.update(extra)
-    return data
+    return (
+        log_form(
+            participant,
+            narrative=NARRATIVE,
+            techniques=[str(Technique.objects.first().pk)],
+            topics=[str(Topic.objects.first().pk)],
+        )
+        | extra
+    )
 
 
 def _mentor_client(mentor) -> Client:

@@ -25,8 +25,8 @@ from tests.factories import (
     InteractionLogFactory,
     MentorFactory,
     ParticipantFactory,
-    SiteAccessFactory,
     UserFactory,
+    log_form,
 )
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
@@ -397,17 +397,18 @@ def peer_mentor(db, site, supervisor):
 @pytest.fixture
 def site_supervisor(db, site):
     """A supervisor with access to `site` who does not supervise `mentor`."""
-    user = UserFactory(username="site_supervisor", roles=[Role.SUPERVISOR])
-    SiteAccessFactory(user=user, site=site)
+    user = UserFactory(
+        username="site_supervisor", roles=[Role.SUPERVISOR], sites=[site]
+    )
     MentorFactory(user__username="their_mentor", sites=[site], supervisor=user)
     return user
 
 
 @pytest.fixture
 def other_staff(db, other_site):
-    user = UserFactory(username="other_staff", roles=[Role.RESEARCH])
-    SiteAccessFactory(user=user, site=other_site)
-    return user
+    return UserFactory(
+        username="other_staff", roles=[Role.RESEARCH], sites=[other_site]
+    )
 
 
 @pytest.fixture
@@ -687,28 +688,12 @@ def test_wrong_method_gets_405(name, method, role, user_for, log):
 
 
 # --- AZ-5: forms name their fields ----------------------------------------------------
-def _complete(participant, **overrides) -> dict:
-    data = {
-        "idempotency_key": str(uuid.uuid4()),
-        "participant": str(participant.pk),
-        "outcome": "met",
-        "contact_date": "2026-11-18",
-        "start_time": "10:30",
-        "duration_minutes": "45",
-        "mode": "in_person",
-        "narrative": "We met at the library and made a plan for cravings.",
-        "action": "submit",
-    }
-    data.update(overrides)
-    return data
-
-
 def test_create_naming_another_mentors_participant_creates_nothing(
     mentor, participant, other_participant, other_log
 ):
     before = _state()
     response = _client(mentor.user).post(
-        reverse("log_create"), _complete(other_participant)
+        reverse("log_create"), log_form(other_participant)
     )
     assert response.status_code == 400
     assert "participant" in response.context["form"].errors
@@ -722,7 +707,7 @@ def test_create_reusing_another_mentors_idempotency_key_changes_nothing(
     mentor, participant, other_log
 ):
     before = _state()
-    data = _complete(participant, idempotency_key=str(other_log.idempotency_key))
+    data = log_form(participant, idempotency_key=str(other_log.idempotency_key))
 
     response = _client(mentor.user).post(reverse("log_create"), data)
 
@@ -734,7 +719,7 @@ def test_autosave_reusing_another_mentors_idempotency_key_changes_nothing(
     mentor, participant, other_log
 ):
     before = _state()
-    data = _complete(participant, idempotency_key=str(other_log.idempotency_key))
+    data = log_form(participant, idempotency_key=str(other_log.idempotency_key))
     del data["action"]
 
     response = _client(mentor.user).post(reverse("log_autosave_new"), data)
@@ -747,7 +732,7 @@ def test_autosave_reusing_another_mentors_idempotency_key_changes_nothing(
 def test_autosave_naming_another_mentors_participant_keeps_it_out(
     mentor, participant, other_participant
 ):
-    data = _complete(other_participant)
+    data = log_form(other_participant)
     del data["action"]
 
     response = _client(mentor.user).post(reverse("log_autosave_new"), data)
@@ -776,7 +761,7 @@ def test_create_ignores_forged_status_owner_and_bookkeeping_fields(
     }
     response = _client(mentor.user).post(
         reverse("log_create"),
-        _complete(participant, idempotency_key=str(key), **forged),
+        log_form(participant, idempotency_key=str(key), **forged),
     )
 
     assert response.status_code == 302
@@ -945,9 +930,9 @@ def research_without_site(db):
 
 @pytest.fixture
 def supervisor_without_mentors(db, site):
-    user = UserFactory(username="lonely_supervisor", roles=[Role.SUPERVISOR])
-    SiteAccessFactory(user=user, site=site)
-    return user
+    return UserFactory(
+        username="lonely_supervisor", roles=[Role.SUPERVISOR], sites=[site]
+    )
 
 
 @pytest.mark.parametrize(
@@ -972,8 +957,9 @@ def test_supervisor_with_research_role_can_filter_the_log_list(site, staff, log)
     got each participant once per grant at its site, and the participant filter
     raised MultipleObjectsReturned (a 500)."""
     # `staff` also holds a grant to `site`: that second grant duplicates the rows.
-    both = UserFactory(username="both", roles=[Role.SUPERVISOR, Role.RESEARCH])
-    SiteAccessFactory(user=both, site=site)
+    both = UserFactory(
+        username="both", roles=[Role.SUPERVISOR, Role.RESEARCH], sites=[site]
+    )
     mentor = MentorFactory(sites=[site], supervisor=both)
     participant = ParticipantFactory(study_id="NYC-0099", site=site)
     AssignmentFactory(mentor=mentor, participant=participant)

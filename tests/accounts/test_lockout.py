@@ -120,32 +120,31 @@ def test_auth_6_an_inactive_account_gets_the_same_answer(client, mentor, clock):
     assert _alert(inactive) == _alert(unknown)
 
 
-def test_auth_5_without_a_trusted_proxy_the_forwarded_header_is_ignored(
-    client, mentor, clock, settings
+@pytest.mark.parametrize(
+    "proxies, remote_addr, forwarded_for, client_ip",
+    [
+        (0, "192.0.2.10", "203.0.113.99", "192.0.2.10"),
+        # Behind the proxy (10.0.0.2): the client forged the first entry; the
+        # proxy appended the real one.
+        (1, "10.0.0.2", "6.6.6.6, 203.0.113.9", "203.0.113.9"),
+    ],
+    ids=[
+        "without_a_trusted_proxy_the_forwarded_header_is_ignored",
+        "behind_one_trusted_proxy_the_client_is_its_forwarded_address",
+    ],
+)
+def test_auth_5_the_client_address_trusts_only_the_configured_proxies(
+    client, mentor, clock, settings, proxies, remote_addr, forwarded_for, client_ip
 ):
-    settings.PEERLOG_TRUSTED_PROXY_COUNT = 0
+    settings.PEERLOG_TRUSTED_PROXY_COUNT = proxies
     client.post(
         reverse("login"),
         {"username": "mentor", "password": WRONG},
-        REMOTE_ADDR="192.0.2.10",
-        HTTP_X_FORWARDED_FOR="203.0.113.99",
+        REMOTE_ADDR=remote_addr,
+        HTTP_X_FORWARDED_FOR=forwarded_for,
     )
-    assert AuditEvent.objects.get().ip == "192.0.2.10"
-
-
-def test_auth_5_behind_one_trusted_proxy_the_client_is_its_forwarded_address(
-    client, mentor, clock, settings
-):
-    settings.PEERLOG_TRUSTED_PROXY_COUNT = 1
-    client.post(
-        reverse("login"),
-        {"username": "mentor", "password": WRONG},
-        REMOTE_ADDR="10.0.0.2",  # the proxy
-        # The client forged the first entry; the proxy appended the real one.
-        HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9",
-    )
-    assert AuditEvent.objects.get().ip == "203.0.113.9"
-    assert LoginThrottle.objects.get().last_ip == "203.0.113.9"
+    assert AuditEvent.objects.get().ip == client_ip
+    assert LoginThrottle.objects.get().last_ip == client_ip
 
 
 def test_successful_sign_in_and_sign_out_are_audited(client, mentor, clock):

@@ -30,10 +30,9 @@ from audit.triggers import (
 from core.roles import Role
 from logs_app.models import InteractionLog, LogRevision
 from logs_app.review import log_void
-from logs_app.services import log_save
 from mentors.models import Assignment
 from participants.models import Participant, SiteAccess
-from tests.factories import InteractionLogFactory
+from tests.factories import InteractionLogFactory, log_values, save_log
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
@@ -45,16 +44,8 @@ postgres_only = pytest.mark.skipif(
 
 
 def _values(participant, **extra) -> dict:
-    return {
-        "participant": participant,
-        "contact_date": dt.date(2026, 11, 18),
-        "start_time": dt.time(10, 0),
-        "duration_minutes": 30,
-        "mode": "phone",
-        "outcome": "met",
-        "narrative": "A private summary that never enters the audit trail.",
-        **extra,
-    }
+    private = "A private summary that never enters the audit trail."
+    return log_values(participant, **{"narrative": private} | extra)
 
 
 # --- AUD-1: what an event holds
@@ -87,32 +78,14 @@ def test_aud_1_every_response_carries_a_fresh_request_id(client, db):
 
 def test_aud_1_create_submit_update_are_audited_without_text(mentor, participant):
     key = uuid.uuid4()
-    draft = log_save(
-        actor=mentor.user,
-        mentor=mentor,
-        values=_values(participant),
-        idempotency_key=key,
-        log=None,
-        expected_version=None,
-        submit=False,
-    ).log
-    filed = log_save(
-        actor=mentor.user,
-        mentor=mentor,
-        values=_values(participant),
-        idempotency_key=key,
-        log=draft,
-        expected_version=draft.version,
+    draft = save_log(mentor, _values(participant), submit=False, key=key).log
+    filed = save_log(mentor, _values(participant), submit=True, log=draft, key=key).log
+    save_log(
+        mentor,
+        _values(participant, narrative="Changed summary, still private."),
         submit=True,
-    ).log
-    log_save(
-        actor=mentor.user,
-        mentor=mentor,
-        values=_values(participant, narrative="Changed summary, still private."),
-        idempotency_key=key,
         log=filed,
-        expected_version=filed.version,
-        submit=True,
+        key=key,
     )
     events = list(AuditEvent.objects.order_by("pk"))
     assert [e.action for e in events] == ["log.create", "log.submit", "log.update"]
@@ -278,14 +251,8 @@ def test_aud_2_rights_tables_keep_inserts_and_deletes(staff, other_site):
 def test_aud_2_postgres_history_names_the_app_user_and_db_role(
     mentor, participant, log
 ):
-    log_save(
-        actor=mentor.user,
-        mentor=mentor,
-        values=_values(participant),
-        idempotency_key=log.idempotency_key,
-        log=log,
-        expected_version=log.version,
-        submit=True,
+    save_log(
+        mentor, _values(participant), submit=True, log=log, key=log.idempotency_key
     )
     change = DataChange.objects.filter(table_name="logs_app_interactionlog").latest(
         "pk"
@@ -484,15 +451,7 @@ def test_aud_6_documented_grants_refuse_delete_and_truncate_and_run_the_app(
             cursor.execute(statement)
     before = _row_counts()
     with _as_role(app_role):
-        filed = log_save(
-            actor=mentor.user,
-            mentor=mentor,
-            values=_values(participant),
-            idempotency_key=uuid.uuid4(),
-            log=None,
-            expected_version=None,
-            submit=True,
-        ).log
+        filed = save_log(mentor, _values(participant), submit=True).log
         assert AuditEvent.objects.filter(object_id=str(filed.pk)).exists()
         for table in APPEND_ONLY_TABLES:
             _statement_fails(f"UPDATE {table} SET id = id", "permission denied")

@@ -14,6 +14,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
+
+from tests.browser.chromium import CHROMIUM_ARGS, PHONE, submit_sign_in
+from tests.factories import PASSWORD
 
 # Playwright's sync API runs an event loop; the ORM calls in these tests are
 # made between browser steps, never concurrently with it.
@@ -25,19 +29,16 @@ AXE_PREFIX = ROOT / ".cache" / "axe"
 AXE_PACKAGE = "axe-core@4"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE_FAILING_IMPACTS = {"serious", "critical"}
+# Every browser test module: `pytestmark = BROWSER_TEST`. A live server needs
+# committed rows, and the flush between tests takes the seeded ones with it.
+BROWSER_TEST = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("seed_rows"),
+]
 # Served to the page under its own origin, so the site's CSP (script-src
 # 'self') stays on while the audit runs: CSP errors still show in the tests.
 AXE_ROUTE = "/__axe-core__/axe.min.js"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def in_ci() -> bool:
@@ -81,11 +82,9 @@ def browser(chromium_path):
         browser.close()
 
 
-@pytest.fixture
-def phone(browser):
-    """A phone-sized page (390 × 844) that records console errors (CSP included)."""
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
+def new_page(browser, viewport):
+    """A page in a context of its own that records console errors (CSP included)."""
+    page = browser.new_context(viewport=viewport).new_page()
     page.console_errors = []
     page.on(
         "console",
@@ -93,8 +92,37 @@ def phone(browser):
             page.console_errors.append(msg.text) if msg.type == "error" else None
         ),
     )
+    return page
+
+
+@pytest.fixture
+def phone(browser):
+    """A phone-sized page (390 × 844) that records console errors (CSP included)."""
+    page = new_page(browser, PHONE)
     yield page
-    context.close()
+    page.context.close()
+
+
+@pytest.fixture
+def page_at(browser):
+    """`page_at(viewport)`: a new page like `phone`'s at any size, closed after."""
+    pages = []
+
+    def make(viewport):
+        pages.append(new_page(browser, viewport))
+        return pages[-1]
+
+    yield make
+    for page in pages:
+        page.context.close()
+
+
+def sign_in(page, live_server, username: str, lands_on: str | None = None) -> None:
+    """Sign in through the form; with `lands_on`, wait for the page it leads to."""
+    page.goto(live_server.url + reverse("login"))
+    submit_sign_in(page, username, PASSWORD)
+    if lands_on:
+        page.wait_for_url(f"**{lands_on}")
 
 
 def screenshot(page, name: str) -> Path:

@@ -10,41 +10,18 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from tests.browser.conftest import check_accessibility, screenshot
-from tests.factories import PASSWORD
+from tests.browser.chromium import DESK, PHONE
+from tests.browser.conftest import (
+    BROWSER_TEST,
+    check_accessibility,
+    screenshot,
+    sign_in,
+)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("seed_rows"),
-]
+pytestmark = BROWSER_TEST
 
-PHONE = {"width": 390, "height": 844}
-DESK = {"width": 1280, "height": 900}
 # The smallest target WCAG 2.2 AA (2.5.8) asks for, in CSS px.
 TARGET = 24
-
-
-@pytest.fixture
-def page_at(browser):
-    contexts = []
-
-    def make(viewport):
-        context = browser.new_context(viewport=viewport)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-def sign_in(page, live_server, username: str, lands: str) -> None:
-    page.goto(live_server.url + reverse("login"))
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"**{lands}")
 
 
 def _radio_targets(page, name: str) -> list[dict]:

@@ -12,53 +12,42 @@ import io
 import re
 import time
 
-import pytest
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from exports.models import ExportLevel, ExportRight
 from logs_app.models import InteractionLog, LogComment
 from tests.accounts.conftest import totp_code
+from tests.browser.chromium import DESK, PHONE, submit_sign_in
 from tests.browser.conftest import (
+    BROWSER_TEST,
     check_accessibility,
     fill_contact_date_yesterday,
+    new_page,
     screenshot,
 )
 from tests.factories import PASSWORD
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("seed_rows"),
-]
+pytestmark = BROWSER_TEST
 
-PHONE = {"width": 390, "height": 844}
-DESK = {"width": 1280, "height": 900}
 SUMMARY = "We walked to the library and planned how to get through the mornings."
 REFLECTION = "I felt hopeful; it reminded me of my own first weeks without smoking."
 FEEDBACK = "Lovely, clear summary. Thank you for sharing how it felt for you."
 
 
-def new_page(browser, viewport):
-    context = browser.new_context(viewport=viewport)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.console_errors = []
-    page.on(
-        "console",
-        lambda msg: (
-            page.console_errors.append(msg.text) if msg.type == "error" else None
-        ),
-    )
+def quick_page(browser, viewport):
+    """A new page that fails a step after 10 s rather than 30 s."""
+    page = new_page(browser, viewport)
+    page.context.set_default_timeout(10_000)
     return page
 
 
-def sign_in(page, live_server, username: str) -> None:
+def audit_sign_in(page, live_server, username: str, lands_on: str) -> None:
+    """Sign in as `sign_in` does, auditing the sign-in page on the way."""
     page.goto(live_server.url + reverse("login"))
     check_accessibility(page)
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    submit_sign_in(page, username, PASSWORD)
+    page.wait_for_url(f"**{lands_on}")
 
 
 def tab_to(page, selector: str, limit: int = 25) -> None:
@@ -92,9 +81,8 @@ def test_mentor_files_supervisor_reviews_mentor_reads_staff_exports(
     )
 
     # 1. The mentor, on a phone, files a log with a reflection and submits it.
-    phone = new_page(browser, PHONE)
-    sign_in(phone, live_server, mentor.user.username)
-    phone.wait_for_url("**/week/")
+    phone = quick_page(browser, PHONE)
+    audit_sign_in(phone, live_server, mentor.user.username, "/week/")
     check_accessibility(phone)
     screenshot(phone, "e2e-1-mentor-week-phone")
     phone.get_by_role("link", name="Log NYC-0001").click()
@@ -121,7 +109,7 @@ def test_mentor_files_supervisor_reviews_mentor_reads_staff_exports(
     phone.context.close()
 
     # 2. The supervisor signs in with the keyboard alone, two-step included.
-    desk = new_page(browser, DESK)
+    desk = quick_page(browser, DESK)
     desk.goto(live_server.url + reverse("login"))
     tab_to(desk, "#id_username")
     desk.keyboard.type(supervisor.username)
@@ -180,9 +168,8 @@ def test_mentor_files_supervisor_reviews_mentor_reads_staff_exports(
     desk.context.close()
 
     # 4. The mentor signs in again and reads the feedback.
-    phone = new_page(browser, PHONE)
-    sign_in(phone, live_server, mentor.user.username)
-    phone.wait_for_url("**/week/")
+    phone = quick_page(browser, PHONE)
+    audit_sign_in(phone, live_server, mentor.user.username, "/week/")
     assert phone.get_by_text("New feedback from your supervisor").is_visible()
     check_accessibility(phone)
     phone.locator("#unread-h ~ ul a").first.click()
@@ -196,9 +183,8 @@ def test_mentor_files_supervisor_reviews_mentor_reads_staff_exports(
     phone.context.close()
 
     # 5. Research staff sign in with a code, preview and download a CSV.
-    desk = new_page(browser, DESK)
-    sign_in(desk, live_server, staff.username)
-    desk.wait_for_url("**/accounts/two-factor/**")
+    desk = quick_page(browser, DESK)
+    audit_sign_in(desk, live_server, staff.username, "/accounts/two-factor/**")
     check_accessibility(desk)
     desk.get_by_label("Code").fill(totp_code(staff_app))
     desk.get_by_role("button", name="Continue").click()

@@ -1,29 +1,21 @@
 """A mentor on a phone files a log end to end in a real browser."""
 
-import pytest
 from django.urls import reverse
 
 from logs_app.models import InteractionLog
 from tests.browser.conftest import (
+    BROWSER_TEST,
     check_accessibility,
     fill_contact_date_yesterday,
     screenshot,
+    sign_in,
 )
-from tests.factories import PASSWORD
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("seed_rows"),
-]
+pytestmark = BROWSER_TEST
 
 
-def sign_in(page, live_server, username: str) -> None:
-    page.goto(live_server.url + reverse("login"))
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/week/")
+def sign_in_to_my_week(page, live_server, username: str) -> None:
+    sign_in(page, live_server, username, "/week/")
     page.console_errors.clear()
 
 
@@ -35,7 +27,7 @@ def test_mentor_drafts_autosaves_and_submits_from_a_phone(
     phone, live_server, mentor, participant, settings
 ):
     settings.PEERLOG_AUTOSAVE_INTERVAL_MS = 300
-    sign_in(phone, live_server, mentor.user.username)
+    sign_in_to_my_week(phone, live_server, mentor.user.username)
     assert phone.get_by_text("NYC-0001 – Jay").is_visible()
     assert no_sideways_scroll(phone)
     check_accessibility(phone)
@@ -88,7 +80,7 @@ def test_mentor_drafts_autosaves_and_submits_from_a_phone(
 def test_submit_errors_show_next_to_the_field_and_keep_the_text(
     phone, live_server, mentor, participant
 ):
-    sign_in(phone, live_server, mentor.user.username)
+    sign_in_to_my_week(phone, live_server, mentor.user.username)
     phone.goto(live_server.url + reverse("log_create"))
     phone.get_by_label("Participant", exact=True).select_option(str(participant.pk))
     phone.get_by_label("How long (minutes)").fill("900")

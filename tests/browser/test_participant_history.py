@@ -4,21 +4,20 @@ phone's width."""
 
 import datetime as dt
 
-import pytest
-
-from tests.browser.conftest import check_accessibility, screenshot
-from tests.browser.test_review_flow import sign_in
+from tests.browser.chromium import PHONE
+from tests.browser.conftest import (
+    BROWSER_TEST,
+    check_accessibility,
+    screenshot,
+    sign_in,
+)
 from tests.factories import InteractionLogFactory
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("seed_rows"),
-]
+pytestmark = BROWSER_TEST
 
 
 def test_mentor_opens_all_contacts_from_a_long_history(
-    browser, live_server, mentor, participant
+    page_at, live_server, mentor, participant
 ):
     for day in range(30):
         InteractionLogFactory(
@@ -28,7 +27,7 @@ def test_mentor_opens_all_contacts_from_a_long_history(
             co_ppm=30 - day,
             weekly_goal=f"Goal {day + 1}",
         )
-    phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    phone = page_at(PHONE)
     sign_in(phone, live_server, mentor.user.username, "/week/")
     phone.goto(f"{live_server.url}/participants/{participant.pk}/")
     check_accessibility(phone)

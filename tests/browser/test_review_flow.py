@@ -4,30 +4,30 @@ import pytest
 from django.urls import reverse
 
 from logs_app.models import InteractionLog, LogComment
-from tests.browser.conftest import check_accessibility, screenshot
-from tests.factories import PASSWORD, InteractionLogFactory
+from tests.browser.chromium import DESK, PHONE
+from tests.browser.conftest import (
+    BROWSER_TEST,
+    check_accessibility,
+    screenshot,
+    sign_in,
+)
+from tests.factories import InteractionLogFactory
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("seed_rows"),
-]
+pytestmark = BROWSER_TEST
 
 
-def sign_in(page, live_server, username: str, lands_on: str) -> None:
-    page.goto(live_server.url + reverse("login"))
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"**{lands_on}")
+@pytest.fixture
+def desk(page_at, live_server, supervisor):
+    """The supervisor, signed in on a desk-sized page."""
+    page = page_at(DESK)
+    sign_in(page, live_server, supervisor.username, "/team/")
+    return page
 
 
 def test_supervisor_returns_a_log_and_the_mentor_sees_why(
-    browser, live_server, supervisor, mentor, participant
+    desk, page_at, live_server, mentor, participant
 ):
     log = InteractionLogFactory(mentor=mentor, participant=participant)
-    desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    sign_in(desk, live_server, supervisor.username, "/team/")
     desk.get_by_role("link", name="Review", exact=True).click()
     check_accessibility(desk)
     desk.get_by_role("link", name="NYC-0001 · Mon 16 Nov").click()
@@ -41,7 +41,7 @@ def test_supervisor_returns_a_log_and_the_mentor_sees_why(
     log.refresh_from_db()
     assert log.status == InteractionLog.Status.RETURNED
 
-    phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    phone = page_at(PHONE)
     sign_in(phone, live_server, mentor.user.username, "/week/")
     assert phone.get_by_text("New feedback from your supervisor").is_visible()
     phone.locator("#unread-h ~ ul a").first.click()
@@ -55,13 +55,11 @@ def test_supervisor_returns_a_log_and_the_mentor_sees_why(
 
 
 def test_text_typed_in_the_one_box_goes_with_mark_reviewed(
-    browser, live_server, supervisor, mentor, participant
+    desk, live_server, mentor, participant
 ):
     """Issue 11 finding 6: the review page has one box; what is typed there and
     *Mark reviewed* reach the thread, and the message says so."""
     log = InteractionLogFactory(mentor=mentor, participant=participant)
-    desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    sign_in(desk, live_server, supervisor.username, "/team/")
     desk.goto(live_server.url + reverse("log_review", args=[log.pk]))
     assert desk.locator("textarea").count() == 1
     desk.get_by_label("Feedback for the mentor").fill("Clear and kind. Thank you.")
@@ -73,13 +71,9 @@ def test_text_typed_in_the_one_box_goes_with_mark_reviewed(
     assert LogComment.objects.get(log=log).body == "Clear and kind. Thank you."
 
 
-def test_supervisor_voids_a_log_filed_twice(
-    browser, live_server, supervisor, mentor, participant
-):
+def test_supervisor_voids_a_log_filed_twice(desk, live_server, mentor, participant):
     """Issue 11 finding 17: the void page, from the log page, with its reason."""
     log = InteractionLogFactory(mentor=mentor, participant=participant)
-    desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    sign_in(desk, live_server, supervisor.username, "/team/")
     desk.goto(live_server.url + reverse("log_detail", args=[log.pk]))
     desk.get_by_role("link", name="Void this log…").click()
     check_accessibility(desk)

@@ -2,34 +2,28 @@
 two-step sign-in (AUTH-4); a mentor is warned before an idle sign-out, stays,
 and is then signed out with the way back to the page (SES-1/3)."""
 
-import pytest
-from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.accounts.conftest import totp_code
-from tests.browser.conftest import check_accessibility, screenshot
+from tests.browser.chromium import submit_sign_in
+from tests.browser.conftest import (
+    BROWSER_TEST,
+    check_accessibility,
+    screenshot,
+    sign_in,
+)
 from tests.factories import PASSWORD
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("seed_rows"),
-]
-
-
-def sign_in(page, live_server, username: str) -> None:
-    page.goto(live_server.url + reverse("login"))
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+pytestmark = BROWSER_TEST
 
 
 def test_auth_4_supervisor_sets_up_two_step_sign_in_on_a_phone(
     phone, live_server, supervisor, settings
 ):
     settings.PEERLOG_2FA_REQUIRED = True
-    sign_in(phone, live_server, supervisor.username)
-    phone.wait_for_url("**/accounts/two-factor/setup/?next=/")
+    sign_in(
+        phone, live_server, supervisor.username, "/accounts/two-factor/setup/?next=/"
+    )
     assert phone.get_by_role("heading", name="Set up two-step sign-in").is_visible()
     assert phone.locator("svg title").text_content().startswith("QR code")
     phone.get_by_text("Can't scan? Type this key instead").click()
@@ -57,8 +51,7 @@ def test_ses_3_warning_then_stay_signed_in_then_idle_sign_out(
     # A short session so the test takes seconds: warned at once, out after 4 s.
     settings.PEERLOG_SESSION_IDLE_SECONDS = 4
     settings.PEERLOG_SESSION_WARNING_SECONDS = 3
-    sign_in(phone, live_server, mentor.user.username)
-    phone.wait_for_url("**/week/")
+    sign_in(phone, live_server, mentor.user.username, "/week/")
     warning = phone.get_by_role("alert").filter(has_text="signed out soon")
     warning.wait_for(timeout=5000)
     assert phone.get_by_role("button", name="Stay signed in").is_visible()
@@ -72,8 +65,6 @@ def test_ses_3_warning_then_stay_signed_in_then_idle_sign_out(
     assert phone.get_by_text("without activity").is_visible()
     check_accessibility(phone)
     screenshot(phone, "session-timeout-signed-out-phone")
-    phone.get_by_label("Username").fill(mentor.user.username)
-    phone.get_by_label("Password").fill(PASSWORD)
-    phone.get_by_role("button", name="Sign in").click()
+    submit_sign_in(phone, mentor.user.username, PASSWORD)
     phone.wait_for_url("**/week/")
     assert [e for e in phone.console_errors if "401" not in e] == []

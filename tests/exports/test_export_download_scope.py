@@ -37,10 +37,14 @@ def rita(staff, other_site):
     return staff
 
 
-def _finished_job(user, **filters) -> ExportJob:
-    job = export_job_create(
+def _coded_csv_job(user, **filters) -> ExportJob:
+    return export_job_create(
         user=user, filters=ExportFilters(**filters), level="coded", fmt="csv"
     )
+
+
+def _finished_job(user, **filters) -> ExportJob:
+    job = _coded_csv_job(user, **filters)
     assert export_job_run(job.pk) == "done"
     job.refresh_from_db()
     return job
@@ -216,9 +220,7 @@ def test_scope_narrowed_before_the_write_leaves_the_file_servable(
         return real_write(out, **kwargs)
 
     monkeypatch.setattr(files, "export_write", narrow_then_write)
-    job = export_job_create(
-        user=rita, filters=ExportFilters(), level="coded", fmt="csv"
-    )
+    job = _coded_csv_job(rita)
     assert export_job_run(job.pk) == "done"
     job.refresh_from_db()
     assert other_participant.pk not in job.covered["participants"]
@@ -268,9 +270,7 @@ def test_job_run_after_a_site_is_revoked_leaves_that_site_out(
 ):
     """AZ-9 (issue 11 finding 4): without a site filter the job still reads
     only the sites its requester has when it runs."""
-    job = export_job_create(
-        user=rita, filters=ExportFilters(), level="coded", fmt="csv"
-    )
+    job = _coded_csv_job(rita)
     SiteAccess.objects.filter(user=rita, site=other_site).delete()
 
     assert export_job_run(job.pk) == "done"
@@ -289,9 +289,7 @@ def test_job_run_after_consent_is_withdrawn_leaves_the_participant_out(
     participant,
 ):
     """AZ-9, AZ-14 (issue 11 finding 4): consent is read when the job runs."""
-    job = export_job_create(
-        user=rita, filters=ExportFilters(), level="coded", fmt="csv"
-    )
+    job = _coded_csv_job(rita)
     participant.has_research_consent = False
     participant.save()
 

@@ -341,11 +341,11 @@ def test_history_shows_own_exports_to_staff_and_all_to_admins(
 @pytest.fixture
 def other_staff(db, other_site):
     from core.roles import Role
-    from tests.factories import SiteAccessFactory, UserFactory
+    from tests.factories import UserFactory
 
-    user = UserFactory(username="other_staff", roles=[Role.RESEARCH])
-    SiteAccessFactory(user=user, site=other_site)
-    return user
+    return UserFactory(
+        username="other_staff", roles=[Role.RESEARCH], sites=[other_site]
+    )
 
 
 # --- the ready e-mail (DP-5) ----------------------------------------------------------

@@ -17,7 +17,6 @@ from tests.factories import (
     InteractionLogFactory,
     MentorFactory,
     ParticipantFactory,
-    SiteAccessFactory,
     UserFactory,
 )
 
@@ -99,8 +98,9 @@ def test_supervisor_who_is_also_research_staff_keeps_reading_their_mentors_logs(
 ):
     """Issue 11 finding 5 (AZ-14): the consent rule narrows the research scope
     only; a supervisor's own scope is unchanged when they also do research."""
-    both = UserFactory(username="both", roles=[Role.SUPERVISOR, Role.RESEARCH])
-    SiteAccessFactory(user=both, site=site)
+    both = UserFactory(
+        username="both", roles=[Role.SUPERVISOR, Role.RESEARCH], sites=[site]
+    )
     mentor.supervisor = both
     mentor.save()
 

@@ -11,7 +11,13 @@ from audit.models import AuditEvent
 from logs_app.models import InteractionLog, LogAutosave, LogRevision, Topic
 from logs_app.review import log_review
 from mentors.models import Assignment
-from tests.factories import AssignmentFactory, ParticipantFactory
+from tests.factories import (
+    AssignmentFactory,
+    ParticipantFactory,
+    log_form,
+    log_values,
+    save_log,
+)
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
@@ -19,21 +25,13 @@ NARRATIVE = "We met at the library and made a plan for the morning cravings."
 
 
 def complete(who, **overrides) -> dict:
-    data = {
-        "idempotency_key": str(uuid.uuid4()),
-        "participant": who.pk,
-        "outcome": "met",
-        "contact_date": "2026-11-18",
-        "start_time": "10:30",
-        "duration_minutes": "45",
-        "mode": "in_person",
+    """The log form for a meeting in the library about cravings."""
+    usual = {
         "place": "Library",
         "topics": [Topic.objects.get(code="cravings_triggers").pk],
         "narrative": NARRATIVE,
-        "action": "submit",
     }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
+    return log_form(who, **usual | overrides)
 
 
 def errors(response) -> dict:
@@ -465,15 +463,14 @@ def test_a_retired_option_stays_on_logs_that_use_it_and_only_there(
 
 # --- the assignment rule in the service (issue 11, finding 11)
 def _service_values(participant, day: dt.date) -> dict:
-    return {
-        "participant": participant,
-        "contact_date": day,
-        "start_time": dt.time(10, 30),
-        "duration_minutes": 45,
-        "mode": "in_person",
-        "outcome": "met",
-        "narrative": NARRATIVE,
-    }
+    return log_values(
+        participant,
+        contact_date=day,
+        start_time=dt.time(10, 30),
+        duration_minutes=45,
+        mode="in_person",
+        narrative=NARRATIVE,
+    )
 
 
 def test_log_save_refuses_a_date_outside_the_assignment(mentor, participant):
@@ -482,20 +479,14 @@ def test_log_save_refuses_a_date_outside_the_assignment(mentor, participant):
     form: the service refuses, on the participant field, and writes nothing."""
     from django.core.exceptions import ValidationError
 
-    from logs_app.services import log_save
-
     Assignment.objects.filter(participant=participant).update(
         end_date=dt.date(2026, 6, 30)
     )
     for submit in (False, True):
         with pytest.raises(ValidationError) as caught:
-            log_save(
-                actor=mentor.user,
-                mentor=mentor,
-                values=_service_values(participant, dt.date(2026, 11, 18)),
-                idempotency_key=uuid.uuid4(),
-                log=None,
-                expected_version=None,
+            save_log(
+                mentor,
+                _service_values(participant, dt.date(2026, 11, 18)),
                 submit=submit,
             )
         assert "participant" in caught.value.message_dict
@@ -510,16 +501,10 @@ def test_log_save_refuses_a_participant_never_assigned_to_the_mentor(
     service itself."""
     from django.core.exceptions import ValidationError
 
-    from logs_app.services import log_save
-
     with pytest.raises(ValidationError) as caught:
-        log_save(
-            actor=mentor.user,
-            mentor=mentor,
-            values=_service_values(other_participant, dt.date(2026, 11, 18)),
-            idempotency_key=uuid.uuid4(),
-            log=None,
-            expected_version=None,
+        save_log(
+            mentor,
+            _service_values(other_participant, dt.date(2026, 11, 18)),
             submit=True,
         )
     assert "participant" in caught.value.message_dict
@@ -529,28 +514,16 @@ def test_log_save_refuses_a_participant_never_assigned_to_the_mentor(
 def test_log_save_accepts_a_date_inside_an_ended_assignment(mentor, participant):
     """Issue 11 finding 11: a late log for a contact while the assignment still
     ran is fine, and so is a draft without a date yet."""
-    from logs_app.services import log_save
-
     Assignment.objects.filter(participant=participant).update(
         end_date=dt.date(2026, 6, 30)
     )
-    result = log_save(
-        actor=mentor.user,
-        mentor=mentor,
-        values=_service_values(participant, dt.date(2026, 6, 30)),
-        idempotency_key=uuid.uuid4(),
-        log=None,
-        expected_version=None,
-        submit=True,
+    result = save_log(
+        mentor, _service_values(participant, dt.date(2026, 6, 30)), submit=True
     )
     assert result.log.status == InteractionLog.Status.SUBMITTED
-    draft = log_save(
-        actor=mentor.user,
-        mentor=mentor,
-        values={"participant": participant, "narrative": "Started typing"},
-        idempotency_key=uuid.uuid4(),
-        log=None,
-        expected_version=None,
+    draft = save_log(
+        mentor,
+        {"participant": participant, "narrative": "Started typing"},
         submit=False,
     )
     assert draft.created

@@ -3,6 +3,7 @@ feedback thread, bulk review, the agenda, and two people acting at once."""
 
 import datetime as dt
 import re
+from functools import partial
 
 import pytest
 from django.urls import reverse
@@ -453,15 +454,17 @@ def test_failure_after_the_review_write_rolls_back_review_and_audit(
     def broken(**kwargs):
         raise RuntimeError("the database went away")
 
+    return_it = partial(
+        log_review,
+        actor=supervisor,
+        log=log,
+        expected_version=1,
+        approve=False,
+        comment="Please add the length.",
+    )
     monkeypatch.setattr(review, "_comment", broken)
     with pytest.raises(RuntimeError):
-        log_review(
-            actor=supervisor,
-            log=log,
-            expected_version=1,
-            approve=False,
-            comment="Please add the length.",
-        )
+        return_it()
     log.refresh_from_db()
     assert (log.status, log.version) == (InteractionLog.Status.SUBMITTED, 1)
     assert not LogRevision.objects.exists()
@@ -471,13 +474,7 @@ def test_failure_after_the_review_write_rolls_back_review_and_audit(
     # The same call without the failure writes the review and its audit row
     # together (on the old code the service wrote no audit row at all).
     monkeypatch.undo()
-    log_review(
-        actor=supervisor,
-        log=log,
-        expected_version=1,
-        approve=False,
-        comment="Please add the length.",
-    )
+    return_it()
     assert AuditEvent.objects.filter(action="log.return", object_id=log.pk).count() == 1
 
 

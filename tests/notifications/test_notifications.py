@@ -17,11 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from logs_app.models import InteractionLog
-from logs_app.services import log_save
 from notifications import schedules, sending, services
 from notifications.models import Notification, NotificationPreference
 from notifications.tasks import dispatch_once, send_notification
-from tests.factories import InteractionLogFactory
+from tests.factories import InteractionLogFactory, log_values, save_log
 from tests.smtp import smtp_server, text_of
 
 NY = zoneinfo.ZoneInfo("America/New_York")
@@ -206,17 +205,8 @@ def test_escalation_goes_to_the_site_lead(
 
 # --- safety alerts
 def safety_values(participant, **extra) -> dict:
-    return {
-        "participant": participant,
-        "contact_date": dt.date(2026, 11, 18),
-        "start_time": dt.time(10, 0),
-        "duration_minutes": 30,
-        "mode": "phone",
-        "outcome": "met",
-        "narrative": "They said something that worried me a lot today.",
-        "safety_concern": True,
-        **extra,
-    }
+    worry = "They said something that worried me a lot today."
+    return log_values(participant, narrative=worry, safety_concern=True) | extra
 
 
 def test_safety_alert_goes_to_supervisor_and_backup_once(
@@ -226,15 +216,7 @@ def test_safety_alert_goes_to_supervisor_and_backup_once(
     site.save()
     key = uuid.uuid4()
     with django_capture_on_commit_callbacks(execute=True):
-        result = log_save(
-            actor=mentor.user,
-            mentor=mentor,
-            values=safety_values(participant),
-            idempotency_key=key,
-            log=None,
-            expected_version=None,
-            submit=True,
-        )
+        result = save_log(mentor, safety_values(participant), submit=True, key=key)
     assert sorted(m.to[0] for m in mail.outbox) == [
         "oncall@example.org",
         "sam@example.org",
@@ -244,14 +226,12 @@ def test_safety_alert_goes_to_supervisor_and_backup_once(
     assert reverse("log_review", args=[result.log.pk]) in body
     # Editing the filed log again does not alert again.
     with django_capture_on_commit_callbacks(execute=True):
-        log_save(
-            actor=mentor.user,
-            mentor=mentor,
-            values=safety_values(participant, duration_minutes=40),
-            idempotency_key=key,
-            log=result.log,
-            expected_version=result.log.version,
+        save_log(
+            mentor,
+            safety_values(participant, duration_minutes=40),
             submit=True,
+            log=result.log,
+            key=key,
         )
     dispatch_once()
     assert len(mail.outbox) == 2
@@ -269,15 +249,7 @@ def test_with_the_broker_down_the_log_is_filed_and_the_alert_waits(
         )
 
     monkeypatch.setattr(send_notification, "delay", broker_down)
-    result = log_save(
-        actor=mentor.user,
-        mentor=mentor,
-        values=safety_values(participant),
-        idempotency_key=uuid.uuid4(),
-        log=None,
-        expected_version=None,
-        submit=True,
-    )
+    result = save_log(mentor, safety_values(participant), submit=True)
     assert result.log.status == InteractionLog.Status.SUBMITTED
     now = timezone.now()
     assert dispatch_once(now)["handed"] == 0
