@@ -15,18 +15,17 @@ from logs_app.fields import OPTION_FIELDS, SCALAR_FIELDS
 from logs_app.models import InteractionLog, LogAutosave
 from logs_app.services import log_save
 from mentors.models import Assignment
+from tests.browser.chromium import submit_sign_in
 from tests.browser.conftest import (
+    BROWSER_TEST,
     check_accessibility,
     fill_contact_date_yesterday,
     screenshot,
+    sign_in,
 )
 from tests.factories import PASSWORD
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("seed_rows"),
-]
+pytestmark = BROWSER_TEST
 
 # Every kind of character a mentor might type, line breaks included.
 TYPED = (
@@ -55,18 +54,6 @@ def open_page(context):
         ),
     )
     return page
-
-
-def sign_in(page, live_server, username: str, *, then: str = "**/week/") -> None:
-    page.goto(live_server.url + reverse("login"))
-    sign_in_here(page, username, then=then)
-
-
-def sign_in_here(page, username: str, *, then: str) -> None:
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(then)
 
 
 def wait_until_ready_offline(page) -> None:
@@ -115,7 +102,7 @@ def type_log_offline(context, live_server, participant, *, narrative=TYPED):
     """Signed in online, then the signal goes; the form opens from the phone
     and everything is typed and submitted without a signal."""
     page = open_page(context)
-    sign_in(page, live_server, "mentor")
+    sign_in(page, live_server, "mentor", lands_on="/week/")
     wait_until_ready_offline(page)
     context.set_offline(True)
     page.goto(
@@ -221,7 +208,7 @@ def test_newer_server_version_keeps_both_and_asks(
 ):
     settings.PEERLOG_AUTOSAVE_INTERVAL_MS = 300
     page = open_page(context)
-    sign_in(page, live_server, "mentor")
+    sign_in(page, live_server, "mentor", lands_on="/week/")
     wait_until_ready_offline(page)
     page.goto(
         live_server.url + reverse("log_create") + f"?participant={participant.pk}"
@@ -321,7 +308,8 @@ def test_expired_session_asks_for_sign_in_then_sends(
     page.get_by_role("link", name="Sign in to send them.").click()
     page.wait_for_url("**/accounts/login/**")
     page.get_by_text("Waiting on this phone to be sent: 1").wait_for()
-    sign_in_here(page, "mentor", then="**/week/**")
+    submit_sign_in(page, "mentor", PASSWORD)
+    page.wait_for_url("**/week/**")
     page.get_by_text("Sent from this phone:").wait_for()
     log = InteractionLog.objects.get()
     assert log.status == InteractionLog.Status.SUBMITTED
