@@ -28,7 +28,7 @@ from logs_app.permissions import (
     get_log_for_user,
     get_mentor_for_filing,
 )
-from logs_app.services import LogConflict, log_autosave_filed, log_save
+from logs_app.services import LogConflict, SaveResult, log_autosave_filed, log_save
 from mentors.models import Mentor, mentor_tz
 
 # Narrative and reflections never reach error reports (AUD-5).
@@ -279,27 +279,49 @@ def _draft_values(
     return values
 
 
+def bound_log_form(
+    request: HttpRequest, *, mentor: Mentor, log: InteractionLog | None
+) -> InteractionLogForm:
+    """The posted log form, checked as a submission when the mentor pressed
+    Submit or the log is already filed (an edit of a filed log stays complete).
+    Used by the form page and by the phone's sync endpoint alike."""
+    filed = log is not None and log.status != InteractionLog.Status.DRAFT
+    submitting = filed or request.POST.get("action") == "submit"
+    return InteractionLogForm(
+        request.POST, instance=log, mentor=mentor, submitting=submitting
+    )
+
+
+def save_log_form(
+    request: HttpRequest,
+    form: InteractionLogForm,
+    *,
+    mentor: Mentor,
+    log: InteractionLog | None,
+) -> SaveResult:
+    """log_save with what a valid log form holds: its values, its idempotency
+    key and the version it was opened at. Raises what log_save raises."""
+    return log_save(
+        actor=request.user,
+        mentor=mentor,
+        values=form.cleaned_data,
+        idempotency_key=form.cleaned_data["idempotency_key"],
+        log=log,
+        expected_version=form.cleaned_data.get("version"),
+        submit=form.submitting,
+    )
+
+
 def _save(
     request: HttpRequest, *, mentor: Mentor, log: InteractionLog | None
 ) -> HttpResponse:
+    form = bound_log_form(request, mentor=mentor, log=log)
     filed = log is not None and log.status != InteractionLog.Status.DRAFT
-    submitting = filed or request.POST.get("action") == "submit"
-    form = InteractionLogForm(
-        request.POST, instance=log, mentor=mentor, submitting=submitting
-    )
     if not form.is_valid():
         messages.error(request, _("Please check the fields marked below."))
         return _render_form(request, form, log=log, status=400)
     try:
-        result = log_save(
-            actor=request.user,
-            mentor=mentor,
-            values=form.cleaned_data,
-            idempotency_key=form.cleaned_data["idempotency_key"],
-            log=log,
-            expected_version=form.cleaned_data.get("version"),
-            submit=submitting,
-        )
+        result = save_log_form(request, form, mentor=mentor, log=log)
     except LogConflict as exc:
         return _render_conflict(request, form, stored=exc.log)
     except ValidationError as exc:

@@ -24,8 +24,8 @@ from logs_app.forms import InteractionLogForm
 from logs_app.models import InteractionLog
 from logs_app.permissions import get_log_for_edit, get_mentor_for_filing
 from logs_app.selectors_offline import offline_participant_list
-from logs_app.services import LogConflict, log_autosave_filed, log_save
-from logs_app.views import PRIVATE_FIELDS
+from logs_app.services import LogConflict, log_autosave_filed
+from logs_app.views import PRIVATE_FIELDS, bound_log_form, save_log_form
 
 # Fields the outbox sends that are not the form's own.
 OUTBOX_ONLY_FIELDS = ("csrfmiddlewaretoken", "action", "log")
@@ -112,23 +112,11 @@ def log_sync(request: HttpRequest) -> JsonResponse:
         except PermissionDenied as exc:  # visible, but locked meanwhile
             return _refused({"__all__": [str(exc)]}, status=403)
         mentor = log.mentor
-    filed = log is not None and log.status != InteractionLog.Status.DRAFT
-    submitting = filed or request.POST.get("action") == "submit"
-    form = InteractionLogForm(
-        request.POST, instance=log, mentor=mentor, submitting=submitting
-    )
+    form = bound_log_form(request, mentor=mentor, log=log)
     if not form.is_valid():
         return _refused({name: list(errors) for name, errors in form.errors.items()})
     try:
-        result = log_save(
-            actor=request.user,
-            mentor=mentor,
-            values=form.cleaned_data,
-            idempotency_key=form.cleaned_data["idempotency_key"],
-            log=log,
-            expected_version=form.cleaned_data.get("version"),
-            submit=submitting,
-        )
+        result = save_log_form(request, form, mentor=mentor, log=log)
     except LogConflict as exc:
         return _keep_aside(request, stored=exc.log, form=form)
     except ValidationError as exc:

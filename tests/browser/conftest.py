@@ -84,7 +84,12 @@ def browser(chromium_path):
 
 def new_page(browser, viewport):
     """A page in a context of its own that records console errors (CSP included)."""
-    page = browser.new_context(viewport=viewport).new_page()
+    return page_in(browser.new_context(viewport=viewport))
+
+
+def page_in(context):
+    """A new page of `context` that records console errors (CSP included)."""
+    page = context.new_page()
     page.console_errors = []
     page.on(
         "console",

@@ -20,6 +20,7 @@ from tests.browser.conftest import (
     BROWSER_TEST,
     check_accessibility,
     fill_contact_date_yesterday,
+    page_in,
     screenshot,
     sign_in,
 )
@@ -42,18 +43,6 @@ def context(browser):
     )
     yield context
     context.close()
-
-
-def open_page(context):
-    page = context.new_page()
-    page.console_errors = []
-    page.on(
-        "console",
-        lambda msg: (
-            page.console_errors.append(msg.text) if msg.type == "error" else None
-        ),
-    )
-    return page
 
 
 def wait_until_ready_offline(page) -> None:
@@ -101,7 +90,7 @@ def outbox_records(page) -> list:
 def type_log_offline(context, live_server, participant, *, narrative=TYPED):
     """Signed in online, then the signal goes; the form opens from the phone
     and everything is typed and submitted without a signal."""
-    page = open_page(context)
+    page = page_in(context)
     sign_in(page, live_server, "mentor", lands_on="/week/")
     wait_until_ready_offline(page)
     context.set_offline(True)
@@ -129,7 +118,7 @@ def submit_offline(page) -> None:
 
 def reopen_online(context, live_server):
     context.set_offline(False)
-    page = open_page(context)
+    page = page_in(context)
     page.goto(live_server.url + reverse("my_week"))
     return page
 
@@ -207,7 +196,7 @@ def test_newer_server_version_keeps_both_and_asks(
     context, live_server, mentor, participant, settings
 ):
     settings.PEERLOG_AUTOSAVE_INTERVAL_MS = 300
-    page = open_page(context)
+    page = page_in(context)
     sign_in(page, live_server, "mentor", lands_on="/week/")
     wait_until_ready_offline(page)
     page.goto(

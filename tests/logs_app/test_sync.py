@@ -19,6 +19,19 @@ pytestmark = pytest.mark.usefixtures("frozen_now")
 SYNC = reverse("log_sync")
 
 
+@pytest.fixture
+def ended(mentor, site):
+    """Someone the mentor met until the end of June: no longer theirs to log."""
+    participant = ParticipantFactory(study_id="NYC-0009", site=site)
+    AssignmentFactory(
+        mentor=mentor,
+        participant=participant,
+        start_date=dt.date(2026, 1, 5),
+        end_date=dt.date(2026, 6, 30),
+    )
+    return participant
+
+
 def test_same_key_twice_files_one_log(as_user, mentor, participant):
     client = as_user(mentor.user)
     data = complete(participant)
@@ -50,14 +63,7 @@ def test_a_draft_is_saved_as_a_draft(as_user, mentor, participant):
     assert log.narrative == "half a thought"
 
 
-def test_refused_log_returns_the_field_errors_and_files_nothing(as_user, mentor, site):
-    ended = ParticipantFactory(study_id="NYC-0009", site=site)
-    AssignmentFactory(
-        mentor=mentor,
-        participant=ended,
-        start_date=dt.date(2026, 1, 5),
-        end_date=dt.date(2026, 6, 30),
-    )
+def test_refused_log_returns_the_field_errors_and_files_nothing(as_user, mentor, ended):
     response = as_user(mentor.user).post(SYNC, complete(ended, narrative=""))
     assert response.status_code == 400
     body = response.json()
@@ -153,15 +159,8 @@ def test_only_mentors_sync(request, as_user, role, participant):
 
 
 def test_offline_shell_lists_only_current_participants(
-    as_user, mentor, participant, site
+    as_user, mentor, participant, ended
 ):
-    ended = ParticipantFactory(study_id="NYC-0009", site=site)
-    AssignmentFactory(
-        mentor=mentor,
-        participant=ended,
-        start_date=dt.date(2026, 1, 5),
-        end_date=dt.date(2026, 6, 30),
-    )
     page = as_user(mentor.user).get(reverse("offline_shell")).content.decode()
     assert "NYC-0001 – Jay" in page
     assert "NYC-0009" not in page
