@@ -11,6 +11,7 @@ names come from users and admins."""
 
 import datetime as dt
 import math
+from collections.abc import Callable
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString
@@ -108,14 +109,7 @@ def stacked_bars(
     runs 0–100 %; a category whose total is 0 gets no segments. Without it the
     axis runs to a round number above the largest total. No categories, no
     series, or nothing but zeros gives a small "No data yet" chart."""
-    for name, values in series:
-        if len(values) != len(categories):
-            raise ValueError(
-                f"series {name!r} has {len(values)} values for "
-                f"{len(categories)} categories"
-            )
-        if any(value < 0 for value in values):
-            raise ValueError(f"series {name!r} has a negative count")
+    _check_series(series, len(categories))
     totals = [
         sum(values[i] for _name, values in series) for i in range(len(categories))
     ]
@@ -144,40 +138,16 @@ def stacked_bars(
 
     summaries = []
     for i, category in enumerate(categories):
-        total = totals[i]
-        x = left + slot * i + (slot - bar_width) / 2
-        level = 0.0
-        shares = []
-        for j, (name, values) in enumerate(series):
-            value = values[i]
-            if value <= 0:
-                continue
-            share = value / total * 100 if total else 0.0
-            amount = share if as_share else value
-            y_top = y_of(level + amount)
-            height = y_of(level) - y_top
-            level += amount
-            tip = _("%(category)s · %(series)s: %(share)s (%(count)s of %(total)s)") % {
-                "category": category,
-                "series": name,
-                "share": draw.percent(share),
-                "count": draw.number(value),
-                "total": draw.number(total),
-            }
-            parts.append(
-                f'<rect class="bar-segment" x="{draw.coord(x)}" '
-                f'y="{draw.coord(y_top)}" '
-                f'width="{draw.coord(bar_width)}" height="{draw.coord(height)}" '
-                f'fill="{PALETTE[j % len(PALETTE)]}" stroke="#ffffff" '
-                f'stroke-width="1"><title>{escape(tip)}</title></rect>'
-            )
-            shares.append(
-                _("%(series)s %(value)s")
-                % {
-                    "series": name,
-                    "value": draw.percent(share) if as_share else draw.number(value),
-                }
-            )
+        segments, shares = _stack(
+            category,
+            [(name, values[i]) for name, values in series],
+            total=totals[i],
+            x=left + slot * i + (slot - bar_width) / 2,
+            width=bar_width,
+            y_of=y_of,
+            as_share=as_share,
+        )
+        parts.extend(segments)
         if i % label_every == 0:
             parts.append(
                 draw.text_element(left + slot * (i + 0.5), bottom + 18, category)
@@ -201,3 +171,59 @@ def stacked_bars(
     return draw.svg_document(
         title=title, desc=" ".join(summaries), height=height, body=parts
     )
+
+
+def _check_series(series: list[tuple[str, list[float]]], categories: int) -> None:
+    for name, values in series:
+        if len(values) != categories:
+            raise ValueError(
+                f"series {name!r} has {len(values)} values for {categories} categories"
+            )
+        if any(value < 0 for value in values):
+            raise ValueError(f"series {name!r} has a negative count")
+
+
+def _stack(
+    category: str,
+    values: list[tuple[str, float]],
+    *,
+    total: float,
+    x: float,
+    width: float,
+    y_of: Callable[[float], float],
+    as_share: bool,
+) -> tuple[list[str], list[str]]:
+    """One bar: its segments (first series at the bottom, each with a tooltip)
+    and the words that summarise it for a screen reader."""
+    segments, shares = [], []
+    level = 0.0
+    for j, (name, value) in enumerate(values):
+        if value <= 0:
+            continue
+        share = value / total * 100 if total else 0.0
+        amount = share if as_share else value
+        y_top = y_of(level + amount)
+        height = y_of(level) - y_top
+        level += amount
+        tip = _("%(category)s · %(series)s: %(share)s (%(count)s of %(total)s)") % {
+            "category": category,
+            "series": name,
+            "share": draw.percent(share),
+            "count": draw.number(value),
+            "total": draw.number(total),
+        }
+        segments.append(
+            f'<rect class="bar-segment" x="{draw.coord(x)}" '
+            f'y="{draw.coord(y_top)}" '
+            f'width="{draw.coord(width)}" height="{draw.coord(height)}" '
+            f'fill="{PALETTE[j % len(PALETTE)]}" stroke="#ffffff" '
+            f'stroke-width="1"><title>{escape(tip)}</title></rect>'
+        )
+        shares.append(
+            _("%(series)s %(value)s")
+            % {
+                "series": name,
+                "value": draw.percent(share) if as_share else draw.number(value),
+            }
+        )
+    return segments, shares
