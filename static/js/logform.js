@@ -23,6 +23,31 @@
     form.querySelectorAll("[data-meeting-only]").forEach(function (el) {
       el.classList.toggle("is-hidden", isAttempt);
     });
+    // An attempt is filed without a start time, a length or a summary: they
+    // are not marked as needed then, on screen or for assistive technology.
+    form.querySelectorAll("[data-meeting-required]").forEach(function (el) {
+      el.querySelectorAll(".asteriskField").forEach(function (mark) {
+        mark.classList.toggle("is-hidden", isAttempt);
+      });
+      el.querySelectorAll("input, textarea, select").forEach(function (input) {
+        input.required = !isAttempt;
+        input.setAttribute("aria-required", isAttempt ? "false" : "true");
+      });
+    });
+  }
+
+  // The sticky Submit bar's height, kept free below a focused field (WCAG 2.2
+  // SC 2.4.11; peerlog.css). None when the bar is not sticky (a short window).
+  var bar = form.querySelector(".sticky-actions");
+  function measureBar() {
+    var sticky = bar && window.getComputedStyle(bar).position === "sticky";
+    var height = sticky ? Math.ceil(bar.getBoundingClientRect().height) + 8 : 0;
+    document.documentElement.style.setProperty("--sticky-actions-height", height + "px");
+  }
+  if (bar) {
+    measureBar();
+    window.addEventListener("resize", measureBar);
+    if (window.ResizeObserver) { new window.ResizeObserver(measureBar).observe(bar); }
   }
 
   function say(text) { if (statusEl) { statusEl.textContent = text; } }
