@@ -234,10 +234,15 @@ class InteractionLogForm(forms.ModelForm):
                 choice for choice in self.fields[name].choices if choice[0]
             ]
         self.fields["contact_date"].widget.attrs["max"] = today.isoformat()
-        # Marked for assistive technology; the form's JS drops the mark from
-        # the meeting's fields when the outcome is an attempt.
+        # Marked for assistive technology, and on screen by peerlog.css (a
+        # star after the question of a field with aria-required). Not
+        # `required` fields: a draft may leave them empty; `_check_complete`
+        # asks for them on submit. logform.js drops the marks from the
+        # meeting's fields when the outcome is an attempt.
         for name in (*SUBMIT_REQUIRED, *MEETING_REQUIRED):
-            self.fields[name].widget.attrs["aria-required"] = "true"
+            self.fields[name].widget.attrs.update(
+                {"required": True, "aria-required": "true"}
+            )
         for name, bound in BOUNDS.items():
             self.fields[name].widget.attrs["max"] = bound.maximum
         if not self.is_bound and not self.initial.get("idempotency_key"):
@@ -249,16 +254,6 @@ class InteractionLogForm(forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
-
-    def mark_required(self) -> None:
-        """Show which fields a submit needs: Django's `required` attribute and
-        crispy's asterisk. For display only, once validation has run: a draft
-        may leave them empty, so the fields are not `required` while cleaning
-        (`_check_complete` asks for them, with their own messages)."""
-        if self.is_bound and self._errors is None:
-            self.full_clean()
-        for name in (*SUBMIT_REQUIRED, *MEETING_REQUIRED):
-            self.fields[name].required = True
 
     # --- field rules -----------------------------------------------------------
     def _clean_bounded(self, name: str) -> int | None:

@@ -367,7 +367,6 @@ def _render_form(
     autosave_url = (
         reverse("log_autosave", args=[log.pk]) if log else reverse("log_autosave_new")
     )
-    form.mark_required()
     return render(
         request,
         "logs_app/interactionlog_form.html",

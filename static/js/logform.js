@@ -26,9 +26,6 @@
     // An attempt is filed without a start time, a length or a summary: they
     // are not marked as needed then, on screen or for assistive technology.
     form.querySelectorAll("[data-meeting-required]").forEach(function (el) {
-      el.querySelectorAll(".asteriskField").forEach(function (mark) {
-        mark.classList.toggle("is-hidden", isAttempt);
-      });
       el.querySelectorAll("input, textarea, select").forEach(function (input) {
         input.required = !isAttempt;
         input.setAttribute("aria-required", isAttempt ? "false" : "true");
@@ -46,6 +43,15 @@
   }
   if (bar) {
     measureBar();
+    // Chromium scrolls a focused field into view only when it is off screen:
+    // one just behind the bar stayed there. Scroll it clear of the bar.
+    form.addEventListener("focusin", function (event) {
+      if (bar.contains(event.target) || window.getComputedStyle(bar).position !== "sticky") { return; }
+      var top = bar.getBoundingClientRect().top;
+      var box = event.target.getBoundingClientRect();
+      // "instant": Bootstrap makes scrolling smooth, and focus is there now.
+      if (box.bottom > top - 4) { window.scrollBy({ top: box.bottom - top + 12, behavior: "instant" }); }
+    });
     window.addEventListener("resize", measureBar);
     if (window.ResizeObserver) { new window.ResizeObserver(measureBar).observe(bar); }
   }
@@ -244,7 +250,28 @@
       navigator.sendBeacon(form.dataset.autosaveUrl, body);
     }
   });
+  // A new log's date and start time are "now" in the site's time when the
+  // server makes the page. The phone may show its offline copy of the page
+  // hours later: move both on by the time since, unless the mentor changed
+  // them. (Five minutes of slack: a phone's clock may differ a little.)
+  function catchUpWithNow() {
+    var made = parseInt(form.dataset.madeAt, 10) * 1000;
+    var date = form.elements.contact_date;
+    var time = form.elements.start_time;
+    if (!made || !date || !time || !date.value || !time.value) { return; }
+    if (date.value !== date.defaultValue || time.value !== time.defaultValue) { return; }
+    var since = Date.now() - made;
+    if (since < 5 * 60 * 1000) { return; }
+    // Wall-clock arithmetic on the site's date and time, read as if UTC.
+    var moved = new Date(new Date(date.value + "T" + time.value + ":00Z").getTime() + since);
+    var text = moved.toISOString();
+    date.value = text.slice(0, 10);
+    time.value = text.slice(11, 16);
+    if (date.max && date.max < date.value) { date.max = date.value; }
+  }
+
   window.setInterval(autosave, interval);
+  catchUpWithNow();
   toggleSections();
   var params = new URLSearchParams(window.location.search);
   var chosen = params.get("participant");
