@@ -73,7 +73,8 @@
       form.elements.contact_date ? form.elements.contact_date.value : ""].filter(Boolean).join(" · ");
     var record = {
       key: key(), user: outbox.user, log: match ? Number(match[1]) : null, fields: fields,
-      action: action, state: "waiting", label: label, savedAt: Date.now()
+      action: action, state: "waiting", label: label, savedAt: Date.now(),
+      participantLabel: who && who.value ? who.options[who.selectedIndex].text : ""
     };
     return outbox.store.put(record).then(function () { return record; });
   }
@@ -108,6 +109,14 @@
   function restore(record) {
     var values = {};
     record.fields.forEach(function (pair) { (values[pair[0]] = values[pair[0]] || []).push(pair[1]); });
+    // The form lists only the people assigned now; a log kept on the phone may
+    // name someone whose assignment ended since. Keep the choice (the server
+    // says whether the date is inside the assignment, next to the date).
+    var who = form.elements.participant;
+    var chosen = (values.participant || [""])[0];
+    if (who && chosen && !Array.prototype.some.call(who.options, function (o) { return o.value === chosen; })) {
+      who.add(new Option(record.participantLabel || (record.label || "").split(" · ")[0] || chosen, chosen));
+    }
     Array.prototype.forEach.call(form.elements, function (input) {
       if (!input.name || input.name === "csrfmiddlewaretoken" || input.type === "submit") { return; }
       var given = values[input.name] || [];
@@ -251,10 +260,12 @@
     }
   });
   // A new log's date and start time are "now" in the site's time when the
-  // server makes the page. The phone may show its offline copy of the page
-  // hours later: move both on by the time since, unless the mentor changed
-  // them. (Five minutes of slack: a phone's clock may differ a little.)
+  // server makes the page. Without a signal the phone shows the copy its
+  // service worker kept (marked data-offline-copy), maybe hours later: move
+  // both on by the time since, unless the mentor changed them. Online the
+  // server's clock stands. (Five minutes of slack for the phone's clock.)
   function catchUpWithNow() {
+    if (!("offlineCopy" in form.dataset)) { return; }
     var made = parseInt(form.dataset.madeAt, 10) * 1000;
     var date = form.elements.contact_date;
     var time = form.elements.start_time;

@@ -8,13 +8,15 @@ the error summary takes focus, and the taps a routine log and a no-show take.
 pixels a phone browser at 200 % gives the page)."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from time_machine import escape_hatch
 
 from logs_app.models import InteractionLog
 from tests.browser.conftest import ARTIFACTS, check_accessibility, screenshot
-from tests.conftest import NOW
+from tests.browser.test_offline import wait_until_ready_offline
 from tests.factories import PASSWORD, InteractionLogFactory
 
 pytestmark = [
@@ -345,21 +347,33 @@ def test_questions_a_submit_needs_show_a_star_that_an_attempt_drops(
 
 
 def test_an_offline_copy_opened_later_moves_the_default_time_on(
-    page_at, live_server, mentor
+    browser, live_server, mentor, pinned_clock
 ):
-    """The service worker shows the new-log page it kept; its "now" was the
-    moment the server made it. Opened 2 h 10 min later (the phone's clock),
-    the form says the later time; within minutes it is left alone."""
-    page = page_at("phone")
-    sign_in(page, live_server, mentor.user.username)
-    # The server's clock is pinned at 15:00 in New York (tests/conftest.py).
-    # Half a minute over: the pinned server clock ticks while the test signs in.
-    page.clock.install(time=NOW + dt.timedelta(hours=2, minutes=10, seconds=30))
-    page.goto(live_server.url + reverse("log_create"))
-    assert page.get_by_label("Start time").input_value() == "17:10"
-    assert page.get_by_label("Date", exact=True).input_value() == "2026-11-19"
-    fresh = page_at("phone")
-    sign_in(fresh, live_server, mentor.user.username)
-    fresh.clock.install(time=NOW + dt.timedelta(minutes=2))
-    fresh.goto(live_server.url + reverse("log_create"))
-    assert fresh.get_by_label("Start time").input_value() == "15:00"
+    """Without a signal the service worker shows the new-log page it kept; its
+    "now" was the moment the server made it. Opened 2 h 10 min later by the
+    phone's clock, the form says the later time; online the server's time
+    stands. The server's clock is set 2 h 10 min behind the machine's (the
+    browser's and its worker's, which Playwright cannot pin together)."""
+    real_now = dt.datetime.fromtimestamp(escape_hatch.time.time(), tz=dt.UTC)
+    pinned_clock.move_to(real_now - dt.timedelta(hours=2, minutes=10))
+    ny = ZoneInfo("America/New_York")
+    made = (real_now - dt.timedelta(hours=2, minutes=10)).astimezone(ny)
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    try:
+        sign_in(page, live_server, mentor.user.username)
+        page.goto(live_server.url + reverse("log_create"))
+        assert page.get_by_label("Start time").input_value() == f"{made:%H:%M}"
+        wait_until_ready_offline(page)
+        context.set_offline(True)
+        page.goto(live_server.url + reverse("log_create"))
+        assert page.locator("#log-form[data-offline-copy]").count() == 1
+        shown = page.get_by_label("Start time").input_value()
+        day = page.get_by_label("Date", exact=True).input_value()
+        moved = dt.datetime.fromisoformat(f"{day}T{shown}").replace(tzinfo=ny)
+        later = made + dt.timedelta(hours=2, minutes=10)
+        assert abs(moved - later.replace(second=0, microsecond=0)) <= dt.timedelta(
+            minutes=2
+        )
+    finally:
+        context.close()
