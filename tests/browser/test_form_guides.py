@@ -84,6 +84,8 @@ def mentor_pages(mentor, participant):
         ("my-logs", reverse("log_list"), None),
         ("participant", reverse("participant_detail", args=[participant.pk]), None),
         ("mail", reverse("mail_preferences"), None),
+        ("security", reverse("account_security"), None),
+        ("two-step-setup", reverse("two_factor_enrol"), None),
     ]
 
 
