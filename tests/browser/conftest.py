@@ -82,10 +82,9 @@ def browser(chromium_path):
         browser.close()
 
 
-def new_page(browser, viewport, **options):
-    """A page in a context of its own that records console errors (CSP included);
-    `options` go to the context (e.g. device_scale_factor)."""
-    return page_in(browser.new_context(viewport=viewport, **options))
+def new_page(browser, viewport):
+    """A page in a context of its own that records console errors (CSP included)."""
+    return page_in(browser.new_context(viewport=viewport))
 
 
 def page_in(context):
@@ -111,12 +110,11 @@ def phone(browser):
 
 @pytest.fixture
 def page_at(browser):
-    """`page_at(viewport, **options)`: a new page like `phone`'s at any size,
-    closed after."""
+    """`page_at(viewport)`: a new page like `phone`'s at any size, closed after."""
     pages = []
 
-    def make(viewport, **options):
-        pages.append(new_page(browser, viewport, **options))
+    def make(viewport):
+        pages.append(new_page(browser, viewport))
         return pages[-1]
 
     yield make
