@@ -96,7 +96,7 @@ def app_role_grants_sql(role: str, schema: str = "public") -> list[str]:
     """The privileges the README recommends for the role the app runs as, given
     by the role that owns the tables (after every `migrate`): read and write
     the app's tables, but only read and append the audit, history and
-    revision tables. tests/logs_app/test_audit.py applies exactly these."""
+    revision tables. tests/audit/test_audit.py applies exactly these."""
     append_only = ", ".join(APPEND_ONLY_TABLES)
     return [
         f"GRANT USAGE ON SCHEMA {schema} TO {role};",

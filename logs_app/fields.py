@@ -2,7 +2,7 @@
 make sense when the meeting happened, which are free text, and the bounds of
 the numbers. One list, read by every place that needs it:
 
-- the model's check constraints (`bound_constraint`),
+- the model's check constraints (`bound_constraints`),
 - the form (its field rules, widgets' min/max and help texts),
 - the history (`logs_app.history`: what a revision tracks),
 - the autosave and error reports (free text never reaches them),

@@ -1,7 +1,8 @@
 """Reads for the participant progress page. The page is for the people who work
 with the participant: their current mentors, the supervisors of any mentor
-they have had, and program admins. Everyone else gets a 404, research
-staff included: they read logs for analysis, not a person's progress."""
+they have had, and program admins; who may open it is decided in
+`logs_app.permissions.get_participant_for_progress` (everyone else: 404,
+research staff included)."""
 
 import datetime as dt
 from dataclasses import dataclass

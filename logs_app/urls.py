@@ -35,7 +35,6 @@ urlpatterns = [
     path("team/roles/", views_dashboard.role_mix, name="role_mix"),
     path("team/gaps/", views_dashboard.engagement_gaps, name="engagement_gaps"),
     path("team/reflections/", views_dashboard.reflections, name="team_reflections"),
-    # Mail
     # Participant progress
     path(
         "participants/<int:pk>/",

@@ -26,7 +26,7 @@ def lease_for(kind: str) -> dt.timedelta:
     hands it out again, so a worker that dies costs at most one duplicate.
     Safety alerts promise "within a minute": their lease is short (settings
     check it against the beat period). A worker renews it just before the SMTP
-    send and keeps renewing it while the send lasts (`_lease_kept`), so a slow
+    send and keeps renewing it while the send lasts (`sending._lease_kept`), so a slow
     but live server never lets a second worker send the row too."""
     if kind == Notification.Kind.SAFETY_ALERT:
         return dt.timedelta(seconds=settings.PEERLOG_ALERT_LEASE_SECONDS)

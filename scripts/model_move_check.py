@@ -15,7 +15,7 @@ On the PostgreSQL server of DATABASE_URL this script
 3. checks the moved models' content types were renamed (same ids, so admin
    history and permissions keep pointing at them), the append-only triggers
    are still there and still refuse DELETE, TRUNCATE and UPDATE to a role that
-   is not a member of the history admin role (the role tests/logs_app/
+   is not a member of the history admin role (the role tests/audit/
    test_audit.py uses, `peerlog_test_app`), and the history trigger still
    records a change;
 4. drops the database and the worktree again.
