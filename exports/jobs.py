@@ -24,6 +24,7 @@ from exports.records import finished_details, job_details, mark_done, mark_faile
 from exports.request import ExportRequest
 from exports.rights import ExportRefused
 from notifications.models import Notification
+from notifications.services import outbox_row, outbox_write
 from participants.models import Participant
 
 logger = logging.getLogger(__name__)
@@ -197,17 +198,17 @@ def _notify_ready(job: ExportJob, now: dt.datetime) -> None:
     user = job.requested_by
     if not user.email:
         return
-    Notification.objects.get_or_create(
-        email=user.email,
-        kind=Notification.Kind.EXPORT_READY,
-        period=f"export:{job.pk}",
-        defaults={
-            "recipient": user,
-            "payload": {"export_id": job.pk},
-            "status": Notification.Status.PENDING,
-            "due_at": now,
-            "next_attempt_at": now,
-        },
+    outbox_write(
+        [
+            outbox_row(
+                kind=Notification.Kind.EXPORT_READY,
+                user=user,
+                email=user.email,
+                period=f"export:{job.pk}",
+                due=now,
+                payload={"export_id": job.pk},
+            )
+        ]
     )
 
 

@@ -24,6 +24,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.services import audit_record
+from core.jobs import run_after_commit_if_eager
 from exports.files import ExportResult
 from exports.filters import ExportFilters
 from exports.models import ExportJob
@@ -35,7 +36,6 @@ from exports.records import (
 )
 from exports.request import ExportRequest
 from exports.tasks import export_run
-from logs_app.jobs import run_after_commit_if_eager
 
 Format = ExportJob.Format
 Status = ExportJob.Status
