@@ -27,6 +27,88 @@
 
   function say(text) { if (statusEl) { statusEl.textContent = text; } }
 
+  // --- the phone's outbox (issue 13; see outbox.js) ---------------------------
+  var outbox = window.PeerlogOutbox && window.PeerlogOutbox.enabled ? window.PeerlogOutbox : null;
+  var key = function () { return form.elements.idempotency_key.value; };
+
+  function keep(action) {
+    var fields = [];
+    new FormData(form).forEach(function (value, name) {
+      if (name !== "csrfmiddlewaretoken" && name !== "action") { fields.push([name, value]); }
+    });
+    var match = /\/logs\/(\d+)\/edit\/$/.exec(new URL(form.action, window.location.href).pathname);
+    var who = form.elements.participant;
+    var label = [who && who.value ? who.options[who.selectedIndex].text : "",
+      form.elements.contact_date ? form.elements.contact_date.value : ""].filter(Boolean).join(" · ");
+    var record = {
+      key: key(), user: outbox.user, log: match ? Number(match[1]) : null, fields: fields,
+      action: action, state: "waiting", label: label, savedAt: Date.now()
+    };
+    return outbox.store.put(record).then(function () { return record; });
+  }
+
+  function forgetDraft() {
+    // The server has newer typing than a draft kept while the signal was gone.
+    if (!outbox) { return; }
+    outbox.store.get(key()).then(function (record) {
+      if (record && record.action === "draft" && record.state === "waiting") { outbox.store.remove(record.key); }
+    });
+  }
+
+  function showErrors(errors) {
+    form.querySelectorAll(".outbox-error").forEach(function (el) { el.remove(); });
+    var general = [];
+    Object.keys(errors || {}).forEach(function (name) {
+      var holder = document.getElementById("div_id_" + name);
+      if (!holder) { general = general.concat(errors[name]); return; }
+      var note = document.createElement("div");
+      note.className = "invalid-feedback d-block outbox-error";
+      note.id = "outbox-error-" + name;
+      note.textContent = errors[name].join(" ");
+      holder.append(note);
+      holder.querySelectorAll("input, select, textarea").forEach(function (input) {
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("aria-describedby", note.id);
+      });
+    });
+    say(general.join(" "));
+  }
+
+  function restore(record) {
+    var values = {};
+    record.fields.forEach(function (pair) { (values[pair[0]] = values[pair[0]] || []).push(pair[1]); });
+    Array.prototype.forEach.call(form.elements, function (input) {
+      if (!input.name || input.name === "csrfmiddlewaretoken" || input.type === "submit") { return; }
+      var given = values[input.name] || [];
+      if (input.type === "checkbox" || input.type === "radio") {
+        input.checked = given.indexOf(input.value) !== -1;
+      } else if (input.name in values) {
+        input.value = given[0];
+      }
+    });
+    form.dataset.outboxKey = record.key;
+    showErrors(record.errors);
+    toggleSections();
+  }
+
+  // A log sent from the outbox again after it was refused: through the outbox.
+  function resend(action) {
+    keep(action).then(function () { return outbox.sync(); }).then(function (answers) {
+      var answer = answers[key()];
+      if (answer && answer.url && (answer.status === "filed" || answer.status === "saved" ||
+          answer.status === "replayed")) {
+        window.location.assign(answer.url);
+      } else if (answer && answer.status === "refused") {
+        showErrors(answer.errors);
+      } else if (answer && answer.status === "conflict") {
+        window.location.assign(answer.url);
+      } else {
+        say(outbox.queuedText);
+      }
+      submitted = false;
+    });
+  }
+
   function autosave() {
     if (!dirty || saving || submitted) { return; }
     saving = true;
@@ -54,6 +136,7 @@
         }
         var time = new Date(data.saved_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
         say(form.dataset.savedText ? form.dataset.savedText : "Saved automatically at " + time);
+        forgetDraft();
       } else if (result.status === 409) {
         say(data.message || "This log was changed somewhere else.");
       } else if (result.status === 403 || result.status === 401 || result.redirected) {
@@ -66,6 +149,12 @@
     }).catch(function () {
       dirty = true;
       say("Offline: not saved yet. We will try again when you are back online.");
+      if (outbox) {
+        // Kept on the phone meanwhile, unless a submit is already waiting.
+        outbox.store.get(key()).then(function (record) {
+          if (!record || record.action !== "submit") { keep("draft"); }
+        });
+      }
     }).finally(function () {
       saving = false;
       if (submitPending) {
@@ -82,6 +171,32 @@
   });
   form.addEventListener("submit", function (event) {
     if (submitted) { event.preventDefault(); return; }
+    var action = event.submitter && event.submitter.value === "submit" ? "submit" : "draft";
+    if (outbox && form.dataset.outboxKey) {
+      event.preventDefault();
+      submitted = true;
+      resend(action);
+      return;
+    }
+    if (outbox && !navigator.onLine) {
+      // No signal: the whole form stays on the phone and is sent later.
+      event.preventDefault();
+      submitted = true;
+      keep(action).then(function (record) {
+        say(outbox.queuedText);
+        if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+          window.location.assign(form.dataset.weekUrl + "?queued=" + encodeURIComponent(record.key));
+        } else {
+          submitted = false;
+          outbox.render();
+        }
+      });
+      return;
+    }
+    if (outbox && navigator.serviceWorker && navigator.serviceWorker.controller) {
+      // This POST carries everything; if it fails the worker keeps it again.
+      outbox.store.remove(key());
+    }
     if (saving) {
       // Our own autosave is on its way and will bump the version: submit once
       // it is back, with the new version, instead of tripping over it (REL-2).
@@ -106,4 +221,14 @@
   });
   window.setInterval(autosave, interval);
   toggleSections();
+  var params = new URLSearchParams(window.location.search);
+  var chosen = params.get("participant");
+  if (chosen && form.elements.participant && !form.elements.participant.value) {
+    form.elements.participant.value = chosen;  // the offline copy of the form
+  }
+  if (outbox && params.get("outbox")) {
+    outbox.store.get(params.get("outbox")).then(function (record) {
+      if (record && record.user === outbox.user) { restore(record); }
+    });
+  }
 }());
