@@ -9,6 +9,8 @@ from html import escape
 from django import template
 from django.utils.safestring import SafeString
 
+from core.error_summary import error_summary
+
 register = template.Library()
 
 
@@ -25,3 +27,9 @@ def option_attrs(attrs: dict) -> SafeString:
         else:
             parts.append(f' {escape(str(name))}="{escape(str(value))}"')
     return SafeString("".join(parts))
+
+
+@register.filter
+def problems(form) -> list:
+    """`form|problems`: the error summary's lines (core.error_summary)."""
+    return error_summary(form)

@@ -23,6 +23,37 @@
     form.querySelectorAll("[data-meeting-only]").forEach(function (el) {
       el.classList.toggle("is-hidden", isAttempt);
     });
+    // An attempt is filed without a start time, a length or a summary: they
+    // are not marked as needed then, on screen or for assistive technology.
+    form.querySelectorAll("[data-meeting-required]").forEach(function (el) {
+      el.querySelectorAll("input, textarea, select").forEach(function (input) {
+        input.required = !isAttempt;
+        input.setAttribute("aria-required", isAttempt ? "false" : "true");
+      });
+    });
+  }
+
+  // The sticky Submit bar's height, kept free below a focused field (WCAG 2.2
+  // SC 2.4.11; peerlog.css). None when the bar is not sticky (a short window).
+  var bar = form.querySelector(".sticky-actions");
+  function measureBar() {
+    var sticky = bar && window.getComputedStyle(bar).position === "sticky";
+    var height = sticky ? Math.ceil(bar.getBoundingClientRect().height) + 8 : 0;
+    document.documentElement.style.setProperty("--sticky-actions-height", height + "px");
+  }
+  if (bar) {
+    measureBar();
+    // Chromium scrolls a focused field into view only when it is off screen:
+    // one just behind the bar stayed there. Scroll it clear of the bar.
+    form.addEventListener("focusin", function (event) {
+      if (bar.contains(event.target) || window.getComputedStyle(bar).position !== "sticky") { return; }
+      var top = bar.getBoundingClientRect().top;
+      var box = event.target.getBoundingClientRect();
+      // "instant": Bootstrap makes scrolling smooth, and focus is there now.
+      if (box.bottom > top - 4) { window.scrollBy({ top: box.bottom - top + 12, behavior: "instant" }); }
+    });
+    window.addEventListener("resize", measureBar);
+    if (window.ResizeObserver) { new window.ResizeObserver(measureBar).observe(bar); }
   }
 
   function say(text) { if (statusEl) { statusEl.textContent = text; } }
@@ -42,7 +73,8 @@
       form.elements.contact_date ? form.elements.contact_date.value : ""].filter(Boolean).join(" · ");
     var record = {
       key: key(), user: outbox.user, log: match ? Number(match[1]) : null, fields: fields,
-      action: action, state: "waiting", label: label, savedAt: Date.now()
+      action: action, state: "waiting", label: label, savedAt: Date.now(),
+      participantLabel: who && who.value ? who.options[who.selectedIndex].text : ""
     };
     return outbox.store.put(record).then(function () { return record; });
   }
@@ -77,6 +109,14 @@
   function restore(record) {
     var values = {};
     record.fields.forEach(function (pair) { (values[pair[0]] = values[pair[0]] || []).push(pair[1]); });
+    // The form lists only the people assigned now; a log kept on the phone may
+    // name someone whose assignment ended since. Keep the choice (the server
+    // says whether the date is inside the assignment, next to the date).
+    var who = form.elements.participant;
+    var chosen = (values.participant || [""])[0];
+    if (who && chosen && !Array.prototype.some.call(who.options, function (o) { return o.value === chosen; })) {
+      who.add(new Option(record.participantLabel || (record.label || "").split(" · ")[0] || chosen, chosen));
+    }
     Array.prototype.forEach.call(form.elements, function (input) {
       if (!input.name || input.name === "csrfmiddlewaretoken" || input.type === "submit") { return; }
       var given = values[input.name] || [];
@@ -219,7 +259,30 @@
       navigator.sendBeacon(form.dataset.autosaveUrl, body);
     }
   });
+  // A new log's date and start time are "now" in the site's time when the
+  // server makes the page. Without a signal the phone shows the copy its
+  // service worker kept (marked data-offline-copy), maybe hours later: move
+  // both on by the time since, unless the mentor changed them. Online the
+  // server's clock stands. (Five minutes of slack for the phone's clock.)
+  function catchUpWithNow() {
+    if (!("offlineCopy" in form.dataset)) { return; }
+    var made = parseInt(form.dataset.madeAt, 10) * 1000;
+    var date = form.elements.contact_date;
+    var time = form.elements.start_time;
+    if (!made || !date || !time || !date.value || !time.value) { return; }
+    if (date.value !== date.defaultValue || time.value !== time.defaultValue) { return; }
+    var since = Date.now() - made;
+    if (since < 5 * 60 * 1000) { return; }
+    // Wall-clock arithmetic on the site's date and time, read as if UTC.
+    var moved = new Date(new Date(date.value + "T" + time.value + ":00Z").getTime() + since);
+    var text = moved.toISOString();
+    date.value = text.slice(0, 10);
+    time.value = text.slice(11, 16);
+    if (date.max && date.max < date.value) { date.max = date.value; }
+  }
+
   window.setInterval(autosave, interval);
+  catchUpWithNow();
   toggleSections();
   var params = new URLSearchParams(window.location.search);
   var chosen = params.get("participant");

@@ -87,7 +87,9 @@ function offlinePage(url) {
       return cached.text().then(function (html) {
         var fresh = html.replace(
           /(name="idempotency_key" value=")[^"]*(")/, "$1" + self.crypto.randomUUID() + "$2"
-        );
+        // Its "now" (date and start time) is the moment it was kept: logform.js
+        // moves them on by the phone's clock (issue 13).
+        ).replace(/ data-made-at="/, " data-offline-copy data-made-at=\"");
         return new Response(fresh, { status: 200, headers: cached.headers });
       });
     });

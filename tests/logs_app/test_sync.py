@@ -69,7 +69,7 @@ def test_refused_log_returns_the_field_errors_and_files_nothing(as_user, mentor,
     body = response.json()
     assert body["status"] == "refused"
     assert "NYC-0009 was not assigned to you" in body["errors"]["contact_date"][0]
-    assert body["errors"]["narrative"] == ["Please fill this in to submit."]
+    assert body["errors"]["narrative"] == ["Write a few sentences about the contact."]
     assert not InteractionLog.objects.exists()
 
 
