@@ -15,15 +15,17 @@ from django.urls import reverse
 from time_machine import escape_hatch
 
 from logs_app.models import InteractionLog
-from tests.browser.conftest import ARTIFACTS, check_accessibility, screenshot
+from tests.browser.conftest import (
+    ARTIFACTS,
+    BROWSER_TEST,
+    check_accessibility,
+    screenshot,
+    sign_in,
+)
 from tests.browser.test_offline import wait_until_ready_offline
-from tests.factories import PASSWORD, InteractionLogFactory
+from tests.factories import InteractionLogFactory
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("seed_rows"),
-]
+pytestmark = BROWSER_TEST
 
 PHONE = {"viewport": {"width": 390, "height": 844}}
 ZOOM_200 = {"viewport": {"width": 195, "height": 422}, "device_scale_factor": 2}
@@ -33,33 +35,9 @@ SIZES = {"phone": PHONE, "zoom200": ZOOM_200, "narrow320": NARROW, "desk": DESK}
 
 
 @pytest.fixture
-def page_at(browser):
-    contexts = []
-
-    def make(size: str):
-        context = browser.new_context(**SIZES[size])
-        contexts.append(context)
-        page = context.new_page()
-        page.console_errors = []
-        page.on(
-            "console",
-            lambda msg: (
-                page.console_errors.append(msg.text) if msg.type == "error" else None
-            ),
-        )
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-def sign_in(page, live_server, username: str) -> None:
-    page.goto(live_server.url + reverse("login"))
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/week/")
+def page_at(page_at):
+    """The shared page_at (tests/browser/conftest.py), by this module's size names."""
+    return lambda size: page_at(**SIZES[size])
 
 
 @pytest.fixture
@@ -152,7 +130,7 @@ def test_sticky_submit_bar_never_covers_the_focused_element(
     page_at, live_server, mentor, mentor_pages, size
 ):
     page = page_at(size)
-    sign_in(page, live_server, mentor.user.username)
+    sign_in(page, live_server, mentor.user.username, lands_on="/week/")
     tabbed = {}
     for name, path, then in mentor_pages:
         _open(page, live_server, path, then)
@@ -171,7 +149,7 @@ def test_the_bar_is_sticky_on_a_phone_and_not_at_200_percent(
     """At 200 % the bar took 157 of 481 px: there it stays at the form's end."""
     for size, position in (("phone", "sticky"), ("zoom200", "static")):
         page = page_at(size)
-        sign_in(page, live_server, mentor.user.username)
+        sign_in(page, live_server, mentor.user.username, lands_on="/week/")
         page.goto(live_server.url + reverse("log_create"))
         bar = page.locator(".sticky-actions")
         assert bar.evaluate("el => getComputedStyle(el).position") == position
@@ -189,7 +167,7 @@ def test_mentor_pages_reflow_without_sideways_scrolling(
     page_at, live_server, mentor, mentor_pages, size
 ):
     page = page_at(size)
-    sign_in(page, live_server, mentor.user.username)
+    sign_in(page, live_server, mentor.user.username, lands_on="/week/")
     width = SIZES[size]["viewport"]["width"]
     for name, path, then in mentor_pages:
         _open(page, live_server, path, then)
@@ -216,7 +194,7 @@ def test_my_logs_are_cards_on_a_phone_and_a_table_on_a_desk(
 ):
     for size, display in (("phone", "block"), ("desk", "table-cell")):
         page = page_at(size)
-        sign_in(page, live_server, mentor.user.username)
+        sign_in(page, live_server, mentor.user.username, lands_on="/week/")
         page.goto(live_server.url + reverse("log_list"))
         cells = page.locator("table.table-cards tbody tr").first.locator("td")
         assert cells.count() == 5
@@ -238,7 +216,7 @@ def test_axe_finds_nothing_serious_on_any_mentor_page(
 ):
     """target-size (WCAG 2.2 AA) included: AXE_TAGS names wcag22aa."""
     page = page_at(size)
-    sign_in(page, live_server, mentor.user.username)
+    sign_in(page, live_server, mentor.user.username, lands_on="/week/")
     for _name, path, then in mentor_pages:
         _open(page, live_server, path, then)
         check_accessibility(page)
@@ -251,13 +229,20 @@ def test_error_summary_takes_focus_and_links_to_each_field(
     page_at, live_server, mentor, participant, size
 ):
     page = page_at(size)
-    sign_in(page, live_server, mentor.user.username)
+    sign_in(page, live_server, mentor.user.username, lands_on="/week/")
     page.goto(live_server.url + reverse("log_create"))
     page.get_by_role("button", name="Submit", exact=True).click()
     summary = page.locator("[data-error-summary]")
     summary.wait_for()
+    # The summary is in the page before its script has run: wait for the script
+    # (it moves focus) rather than read focus the moment the element appears.
+    page.wait_for_load_state("load")
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.hasAttribute("
+        "'data-error-summary')",
+        timeout=5000,
+    )
     assert page.title().startswith("Error: ")
-    assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
     assert "There are 3 problems" in summary.inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"log-form-errors-{size}.png"))
@@ -287,7 +272,7 @@ def test_a_routine_log_takes_9_taps_and_a_no_show_3(
     """Issue 13 found 18 taps and 6. The defaults (participant from the Log
     button, "We met", today, now, in person) leave only what differs."""
     page = page_at("phone")
-    sign_in(page, live_server, mentor.user.username)
+    sign_in(page, live_server, mentor.user.username, lands_on="/week/")
     taps = Taps(page)
     taps.tap(page.get_by_role("link", name="Log NYC-0001"))
     page.wait_for_url("**/logs/new/**")
@@ -326,7 +311,7 @@ def test_questions_a_submit_needs_show_a_star_that_an_attempt_drops(
     page_at, live_server, mentor
 ):
     page = page_at("phone")
-    sign_in(page, live_server, mentor.user.username)
+    sign_in(page, live_server, mentor.user.username, lands_on="/week/")
     page.goto(live_server.url + reverse("log_create"))
 
     def star(field: str) -> str:
@@ -363,7 +348,7 @@ def test_an_offline_copy_opened_later_moves_the_default_time_on(
     context = browser.new_context(**PHONE)
     page = context.new_page()
     try:
-        sign_in(page, live_server, mentor.user.username)
+        sign_in(page, live_server, mentor.user.username, lands_on="/week/")
         page.goto(live_server.url + reverse("log_create"))
         assert page.get_by_label("Start time").input_value() == f"{made:%H:%M}"
         wait_until_ready_offline(page)
