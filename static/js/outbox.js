@@ -18,6 +18,7 @@
   var params = new URLSearchParams(window.location.search);
   var needsSignIn = false;
   var ready = null;
+  var refreshing = Promise.resolve();
 
   function mine(records) {
     return records.filter(function (r) { return me === null || r.user === me; });
@@ -172,7 +173,7 @@
 
   function worker() {
     if (!("serviceWorker" in navigator)) { return Promise.resolve(); }
-    return navigator.serviceWorker.register(d.swUrl, { scope: "/" }).then(function () {
+    refreshing = navigator.serviceWorker.register(d.swUrl, { scope: "/" }).then(function () {
       return navigator.serviceWorker.ready;
     }).then(function (registration) {
       return store.meta("pagesAt").then(function (at) {
@@ -184,6 +185,13 @@
         }).then(function (ok) { return ok ? store.setMeta("pagesAt", Date.now()) : null; });
       });
     }).catch(function () { return null; });
+    return refreshing;
+  }
+
+  // A promise that gives up after `ms`, resolving to `undefined`.
+  function within(promise, ms) {
+    var limit = new Promise(function (resolve) { setTimeout(resolve, ms); });
+    return Promise.race([promise, limit]);
   }
 
   function wipeAll() {
@@ -195,14 +203,22 @@
     return Promise.all([store.wipe(), unregister]);
   }
 
-  // Signing out wipes this phone's copy; unsent logs are named first.
+  // Signing out wipes this phone's copy; unsent logs are named first. What
+  // this page started (sending, refreshing the offline copies) ends first, or
+  // a page cached a moment later would outlive the sign-out. Signing out
+  // always happens: storage that does not answer within seconds is asked
+  // about as if it held unsent logs, and the wipe is not waited for forever.
   document.querySelectorAll("form[action='" + d.logoutUrl + "']").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      store.all().then(function (records) {
-        var left = mine(records).filter(function (r) { return r.state !== "conflict"; }).length;
+      var leave = function () { form.submit(); };
+      within(Promise.all([ready, refreshing]), 5000).then(function () {
+        return within(store.all(), 3000);
+      }).catch(function () { return undefined; }).then(function (records) {
+        var left = records === undefined ? 1
+          : mine(records).filter(function (r) { return r.state !== "conflict"; }).length;
         if (left && !window.confirm(d.tSignout)) { return; }
-        wipeAll().then(function () { form.submit(); }, function () { form.submit(); });
+        within(wipeAll(), 5000).then(leave, leave);
       });
     });
   });

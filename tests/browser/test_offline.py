@@ -251,21 +251,52 @@ def test_newer_server_version_keeps_both_and_asks(
     assert page.console_errors == []
 
 
+def wait_for_outbox(page) -> None:
+    """What the page started on load (sending, refreshing the offline copies)
+    has finished."""
+    page.wait_for_function("window.PeerlogOutbox !== undefined")
+    page.evaluate("window.PeerlogOutbox.ready")
+
+
+def sign_out(page) -> None:
+    page.get_by_role("button", name="Menu").click()
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/accounts/login/")
+
+
 def test_sign_out_leaves_nothing_on_the_phone(
     context, live_server, mentor, participant
 ):
     page = type_log_offline(context, live_server, participant)
     submit_offline(page)
-    context.set_offline(False)
+    context.set_offline(False)  # the open page sends it when the signal returns
+    for _ in range(100):
+        if InteractionLog.objects.exists():
+            break
+        page.wait_for_timeout(100)
     page.goto(live_server.url + reverse("offline_shell"))
-    # The outbox was sent on this load; queue nothing more and sign out.
-    page.get_by_text("Sent from this phone:").wait_for()
+    wait_for_outbox(page)
+    assert outbox_records(page) == []
     before = device_storage(page)
     assert before["databases"] == ["peerlog"]
     assert "peerlog-pages" in before["caches"]
-    page.get_by_role("button", name="Menu").click()
-    page.get_by_role("button", name="Sign out").click()
-    page.wait_for_url("**/accounts/login/")
+    sign_out(page)
+    assert device_storage(page) == {"databases": [], "caches": [], "workers": 0}
+    assert InteractionLog.objects.get().narrative.replace("\r\n", "\n") == TYPED
+
+
+def test_sign_out_while_the_page_is_starting_leaves_nothing(
+    context, live_server, mentor, participant
+):
+    """A mentor who signs out the moment a page opens, while it is still
+    refreshing the offline copies: the page waits for that before wiping, and
+    the sign-out's Clear-Site-Data catches whatever a page could not wipe."""
+    page = page_in(context)
+    sign_in(page, live_server, "mentor", lands_on="/week/")
+    wait_until_ready_offline(page)
+    page.evaluate("PeerlogStore.dropMeta('pagesAt')")  # the next page refreshes them
+    page.goto(live_server.url + reverse("my_week"), wait_until="commit")
+    sign_out(page)
     assert device_storage(page) == {"databases": [], "caches": [], "workers": 0}
 
 
@@ -278,7 +309,10 @@ def test_sign_out_with_unsent_logs_asks_first(
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     page.get_by_role("button", name="Menu").click()
     page.get_by_role("button", name="Sign out").click()
-    page.wait_for_timeout(300)
+    for _ in range(50):
+        if asked:
+            break
+        page.wait_for_timeout(100)
     assert asked and "not sent yet" in asked[0]
     assert device_storage(page)["databases"] == ["peerlog"]  # still there
 
