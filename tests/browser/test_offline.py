@@ -349,3 +349,27 @@ def test_a_week_without_use_wipes_the_phone(context, live_server, mentor, partic
     page.goto(live_server.url + "/sw.js")  # a page of the site that keeps nothing
     assert device_storage(page)["caches"] == []
     assert outbox_records(page) == []
+
+
+def test_idle_sign_out_without_a_signal_keeps_the_form(
+    context, live_server, mentor, participant, settings
+):
+    """The idle sign-out used to take the page to sign-in whatever the
+    signal: offline, that lost the form and everything typed in it."""
+    page = page_in(context)
+    sign_in(page, live_server, "mentor", lands_on="/week/")
+    wait_until_ready_offline(page)
+    settings.PEERLOG_SESSION_IDLE_SECONDS = 4
+    settings.PEERLOG_SESSION_WARNING_SECONDS = 3
+    page.goto(live_server.url + reverse("log_create") + f"?participant={participant.pk}")
+    context.set_offline(True)
+    page.get_by_label("Summary of the contact").fill(TYPED)
+    page.wait_for_timeout(6000)  # past the session's end by the page's count
+    assert page.url.endswith(f"?participant={participant.pk}")
+    assert page.get_by_label("Summary of the contact").input_value() == TYPED
+    fill_contact_date_yesterday(page, participant.site)
+    page.get_by_label("Start time").fill("10:30")
+    page.get_by_label("How long (minutes)").fill("45")
+    page.get_by_label("In person").check()
+    submit_offline(page)
+    assert outbox_records(page)[0]["fields"]
