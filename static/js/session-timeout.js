@@ -87,7 +87,9 @@
         if (deadline - Date.now() <= 1000) { signIn(); } else { hide(); }
       });
     } else if (left <= warnMs && box.hidden) {
-      check(function () { if (deadline - Date.now() <= warnMs) { show(); } });
+      // Offline there is nothing to stay signed in to: no warning to cover
+      // the form's buttons.
+      check(function (reached) { if (reached && deadline - Date.now() <= warnMs) { show(); } });
     }
   }
 

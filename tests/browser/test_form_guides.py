@@ -15,6 +15,7 @@ from django.urls import reverse
 from time_machine import escape_hatch
 
 from logs_app.models import InteractionLog
+from tests.browser.chromium import ZOOM_200
 from tests.browser.conftest import (
     ARTIFACTS,
     BROWSER_TEST,
@@ -28,7 +29,6 @@ from tests.factories import InteractionLogFactory
 pytestmark = BROWSER_TEST
 
 PHONE = {"viewport": {"width": 390, "height": 844}}
-ZOOM_200 = {"viewport": {"width": 195, "height": 422}, "device_scale_factor": 2}
 NARROW = {"viewport": {"width": 320, "height": 640}}
 DESK = {"viewport": {"width": 1280, "height": 900}}
 SIZES = {"phone": PHONE, "zoom200": ZOOM_200, "narrow320": NARROW, "desk": DESK}

@@ -1,4 +1,5 @@
-"""Filing that never loses a word (issue 13), on a 390 × 844 phone in Chromium:
+"""Filing that never loses a word (issue 13), on a 390 × 844 phone in Chromium,
+and on the same phone at 200 % zoom:
 the form opens without a signal, Submit keeps the whole form on the phone,
 and it is sent when the signal is back: filed once, refused back to the
 mentor with the reason, or kept beside a newer server version. Signing out
@@ -15,7 +16,7 @@ from logs_app.fields import OPTION_FIELDS, SCALAR_FIELDS
 from logs_app.models import InteractionLog, LogAutosave
 from logs_app.services import log_save
 from mentors.models import Assignment
-from tests.browser.chromium import submit_sign_in
+from tests.browser.chromium import PHONE, ZOOM_200, submit_sign_in
 from tests.browser.conftest import (
     BROWSER_TEST,
     check_accessibility,
@@ -36,13 +37,20 @@ TYPED = (
 QUEUED = "Saved on this phone. It will be sent when you are back online."
 
 
-@pytest.fixture
-def context(browser):
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, service_workers="allow"
-    )
+SIZES = {"phone": {"viewport": PHONE}, "zoom200": ZOOM_200}
+
+
+@pytest.fixture(params=list(SIZES))
+def context(browser, request):
+    context = browser.new_context(service_workers="allow", **SIZES[request.param])
     yield context
     context.close()
+
+
+def shot(page, name: str) -> None:
+    """A screenshot named for the size it was taken at."""
+    zoomed = page.viewport_size["width"] != PHONE["width"]
+    screenshot(page, f"{name}-zoom200" if zoomed else name)
 
 
 def wait_until_ready_offline(page) -> None:
@@ -127,10 +135,10 @@ def test_offline_submit_files_one_log_with_every_character(
     context, live_server, mentor, participant
 ):
     page = type_log_offline(context, live_server, participant)
-    screenshot(page, "offline-new-log-phone")
+    shot(page, "offline-new-log-phone")
     submit_offline(page)
     check_accessibility(page)
-    screenshot(page, "offline-saved-on-phone")
+    shot(page, "offline-saved-on-phone")
     assert not InteractionLog.objects.exists()
     page.close()  # the tab is closed while still offline
 
@@ -141,7 +149,7 @@ def test_offline_submit_files_one_log_with_every_character(
     assert log.narrative.replace("\r\n", "\n") == TYPED
     assert [t.code for t in log.topics.all()] == ["cravings_triggers"]
     check_accessibility(page)
-    screenshot(page, "offline-sent-phone")
+    shot(page, "offline-sent-phone")
     # Opening again sends nothing twice.
     page.reload()
     page.wait_for_load_state("networkidle")
@@ -165,7 +173,7 @@ def test_refused_log_comes_back_with_the_reason_and_nothing_lost(
     assert "was not assigned to you" in page.locator("#outbox").inner_text()
     assert not InteractionLog.objects.exists()
     check_accessibility(page)
-    screenshot(page, "offline-refused-phone")
+    shot(page, "offline-refused-phone")
     # The sync's 400 is the refusal it expects; nothing else may fail.
     page.console_errors = [e for e in page.console_errors if "400" not in e]
 
@@ -181,7 +189,7 @@ def test_refused_log_comes_back_with_the_reason_and_nothing_lost(
     # At the top: further down the sticky bar covers fields (issue 13, part B).
     page.evaluate("window.scrollTo(0, 0)")
     check_accessibility(page)
-    screenshot(page, "offline-refused-form-phone")
+    shot(page, "offline-refused-form-phone")
     page.get_by_label("Date", exact=True).fill((day - dt.timedelta(4)).isoformat())
     page.get_by_role("button", name="Submit", exact=True).click()
     page.wait_for_url("**/logs/*/")
@@ -233,7 +241,7 @@ def test_newer_server_version_keeps_both_and_asks(
     page = reopen_online(context, live_server)
     page.get_by_text("Both versions are kept").wait_for()
     check_accessibility(page)
-    screenshot(page, "offline-conflict-phone")
+    shot(page, "offline-conflict-phone")
     log = InteractionLog.objects.get()
     assert log.narrative == "Written on the office computer."
     kept = LogAutosave.objects.get(log=log)
@@ -326,7 +334,7 @@ def test_expired_session_asks_for_sign_in_then_sends(
 
     context.set_offline(False)  # the page is still open: the signal comes back
     page.get_by_role("link", name="Sign in to send them.").wait_for()
-    screenshot(page, "offline-sign-in-phone")
+    shot(page, "offline-sign-in-phone")
     assert not InteractionLog.objects.exists()
     page.get_by_role("link", name="Sign in to send them.").click()
     page.wait_for_url("**/accounts/login/**")
