@@ -4,6 +4,13 @@ to the field it is about (issue 13). Plain data for `core/_error_summary.html`."
 from dataclasses import dataclass
 
 from django import forms
+from django.utils.translation import ngettext
+
+# The summary's heading for a count the browser makes (static/js/error-summary.js,
+# a log the phone's outbox brings back refused): the page carries the heading
+# for each count up to this, each in the language's own plural form. The log
+# form has fewer than 30 fields and the server gives one message per field.
+COUNT_TEXTS_UP_TO = 60
 
 
 @dataclass(frozen=True)
@@ -24,3 +31,15 @@ def error_summary(form: forms.BaseForm) -> list[Problem]:
         anchor = "" if bound.is_hidden else bound.id_for_label or f"{bound.auto_id}_0"
         problems.extend(Problem(str(message), anchor) for message in bound.errors)
     return problems
+
+
+def problem_count_text(n: int) -> str:
+    """The summary's heading: the same words as `core/_error_summary.html`."""
+    return ngettext("There is %(n)s problem", "There are %(n)s problems", n) % {"n": n}
+
+
+def problem_count_texts(up_to: int = COUNT_TEXTS_UP_TO) -> dict[int, str]:
+    """The heading for each count from 1, for a summary built in the browser:
+    plural forms differ by language, so the browser is given the words, not
+    the rule."""
+    return {n: problem_count_text(n) for n in range(1, up_to + 1)}

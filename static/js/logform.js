@@ -58,6 +58,28 @@
 
   function say(text) { if (statusEl) { statusEl.textContent = text; } }
 
+  // The words this script shows come from the page (data-t-* on the form),
+  // rendered in the mentor's language; none are written here. A missing one
+  // is a bug, said in the console (the browser tests fail on it).
+  function text(name, values) {
+    var words = form.dataset[name];
+    if (words === undefined) {
+      window.console.error("logform.js: the page gives no text for " + name);
+      return "";
+    }
+    Object.keys(values || {}).forEach(function (key) { words = words.split("{" + key + "}").join(values[key]); });
+    return words;
+  }
+
+  // The summary's heading, in the plural form the language uses for n: the
+  // page gives one for each count up to a limit no form of ours reaches;
+  // past it, the last one with its number changed.
+  function problemCount(n) {
+    var counts = JSON.parse(text("tProblems") || "{}");
+    var last = Object.keys(counts).length;
+    return counts[n] || (last ? counts[last].split(String(last)).join(String(n)) : String(n));
+  }
+
   // --- the phone's outbox (issue 13; see outbox.js) ---------------------------
   var outbox = window.PeerlogOutbox && window.PeerlogOutbox.enabled ? window.PeerlogOutbox : null;
   var key = function () { return form.elements.idempotency_key.value; };
@@ -87,23 +109,50 @@
     });
   }
 
+  // The reasons the server gave for refusing a log sent from the outbox:
+  // next to each field, and above the form the same error summary as a form
+  // the server refuses (core/_error_summary.html): a count, a link to each
+  // field, focus on it, "Error:" in the title. Non-field reasons and those of
+  // fields not on the page are listed without a link. Text only, no markup.
   function showErrors(errors) {
+    errors = errors || {};
     form.querySelectorAll(".outbox-error").forEach(function (el) { el.remove(); });
+    form.querySelectorAll("[aria-describedby^='outbox-error-']").forEach(function (input) {
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-describedby");
+    });
     var general = [];
-    Object.keys(errors || {}).forEach(function (name) {
-      var holder = document.getElementById("div_id_" + name);
-      if (!holder) { general = general.concat(errors[name]); return; }
+    var fields = [];
+    Object.keys(errors).forEach(function (name) {
+      var messages = [].concat(errors[name]).map(String);
+      var holder = name === "__all__" ? null : document.getElementById("div_id_" + name);
+      if (!holder || !form.contains(holder)) { general = general.concat(messages); return; }
       var note = document.createElement("div");
       note.className = "invalid-feedback d-block outbox-error";
       note.id = "outbox-error-" + name;
-      note.textContent = errors[name].join(" ");
+      note.textContent = messages.join(" ");
       holder.append(note);
-      holder.querySelectorAll("input, select, textarea").forEach(function (input) {
+      var inputs = holder.querySelectorAll("input, select, textarea");
+      inputs.forEach(function (input) {
         input.setAttribute("aria-invalid", "true");
         input.setAttribute("aria-describedby", note.id);
       });
+      var first = Array.prototype.find.call(inputs, function (input) { return input.id; });
+      fields.push({ holder: holder, messages: messages, anchor: first ? first.id : "" });
     });
-    say(general.join(" "));
+    // In the order the page shows the fields, as the server's summary.
+    fields.sort(function (a, b) {
+      return a.holder.compareDocumentPosition(b.holder) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1;
+    });
+    var problems = general.map(function (message) { return { message: message, anchor: "" }; });
+    fields.forEach(function (field) {
+      field.messages.forEach(function (message) { problems.push({ message: message, anchor: field.anchor }); });
+    });
+    if (window.PeerlogErrorSummary) {
+      window.PeerlogErrorSummary.show(problems, { heading: problemCount(problems.length), error: text("tError") },
+        document.getElementById("log-form-intro") || form);
+    }
+    say("");
   }
 
   function restore(record) {
@@ -175,20 +224,20 @@
           window.history.replaceState(null, "", data.edit_url);
         }
         var time = new Date(data.saved_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-        say(form.dataset.savedText ? form.dataset.savedText : "Saved automatically at " + time);
+        say(text("tSaved", { time: time }));
         forgetDraft();
       } else if (result.status === 409) {
-        say(data.message || "This log was changed somewhere else.");
+        say(data.message || text("tChanged"));
       } else if (result.status === 403 || result.status === 401 || result.redirected) {
         dirty = true;
-        say("Not saved: you may have been signed out. Keep this page open and sign in again in another tab.");
+        say(text("tSignedOut"));
       } else {
         dirty = true;
-        say("Not saved yet. We will try again.");
+        say(text("tRetry"));
       }
     }).catch(function () {
       dirty = true;
-      say("Offline: not saved yet. We will try again when you are back online.");
+      say(text("tOffline"));
       if (outbox) {
         // Kept on the phone meanwhile, unless a submit is already waiting.
         outbox.store.get(key()).then(function (record) {

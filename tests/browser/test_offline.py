@@ -25,7 +25,7 @@ from tests.browser.conftest import (
     screenshot,
     sign_in,
 )
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, InteractionLogFactory
 
 pytestmark = BROWSER_TEST
 
@@ -182,6 +182,15 @@ def test_refused_log_comes_back_with_the_reason_and_nothing_lost(
     note = page.locator("#outbox-error-contact_date")
     note.wait_for()
     assert "was not assigned to you" in note.inner_text()
+    # The same error summary as a form the server refuses (part B): a count,
+    # a link to the field, focus on it, "Error:" in the title.
+    summary = wait_for_error_summary(page)
+    assert "There is 1 problem" in summary.inner_text()
+    assert page.title().startswith("Error: ")
+    link = summary.get_by_role("link")
+    assert "was not assigned to you" in link.inner_text()
+    link.click()
+    assert page.evaluate("document.activeElement.id") == "id_contact_date"
     assert (
         page.get_by_label("Summary of the contact").input_value().replace("\r\n", "\n")
         == TYPED
@@ -197,6 +206,55 @@ def test_refused_log_comes_back_with_the_reason_and_nothing_lost(
     assert log.status == InteractionLog.Status.SUBMITTED
     assert log.contact_date == day - dt.timedelta(4)
     assert log.narrative.replace("\r\n", "\n") == TYPED
+    assert page.console_errors == []
+
+
+def wait_for_error_summary(page):
+    """The summary the page built from the outbox's record, once it has focus."""
+    summary = page.locator("[data-error-summary]")
+    summary.wait_for()
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.hasAttribute("
+        "'data-error-summary')",
+        timeout=5000,
+    )
+    return summary
+
+
+def test_a_reason_for_the_whole_log_is_in_the_error_summary(
+    context, live_server, mentor, participant, other_mentor, other_participant
+):
+    """A refusal that names no field (here the form's key is another mentor's
+    log) is listed in the summary without a link; nothing typed is lost."""
+    page = type_log_offline(context, live_server, participant)
+    submit_offline(page)
+    [record] = outbox_records(page)
+    page.close()
+    InteractionLogFactory(
+        mentor=other_mentor,
+        participant=other_participant,
+        idempotency_key=record["key"],
+    )
+
+    page = reopen_online(context, live_server)
+    page.get_by_text("Not sent, open it to fix:").wait_for()
+    page.console_errors = [e for e in page.console_errors if "400" not in e]
+    page.locator("#outbox a").first.click()
+    page.wait_for_url("**/logs/new/?outbox=*")
+    summary = wait_for_error_summary(page)
+    assert "There is 1 problem" in summary.inner_text()
+    assert "This form has expired. Please open a new one." in summary.inner_text()
+    assert summary.get_by_role("link").count() == 0
+    assert page.title().startswith("Error: ")
+    assert page.locator(".outbox-error").count() == 0
+    assert (
+        page.get_by_label("Summary of the contact").input_value().replace("\r\n", "\n")
+        == TYPED
+    )
+    assert page.get_by_label("Cravings and triggers").is_checked()
+    page.evaluate("window.scrollTo(0, 0)")
+    check_accessibility(page)
+    screenshot(page, "offline-refused-whole-log-phone")
     assert page.console_errors == []
 
 
@@ -369,7 +427,9 @@ def test_idle_sign_out_without_a_signal_keeps_the_form(
     wait_until_ready_offline(page)
     settings.PEERLOG_SESSION_IDLE_SECONDS = 4
     settings.PEERLOG_SESSION_WARNING_SECONDS = 3
-    page.goto(live_server.url + reverse("log_create") + f"?participant={participant.pk}")
+    page.goto(
+        live_server.url + reverse("log_create") + f"?participant={participant.pk}"
+    )
     context.set_offline(True)
     page.get_by_label("Summary of the contact").fill(TYPED)
     page.wait_for_timeout(6000)  # past the session's end by the page's count
