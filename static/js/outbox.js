@@ -203,22 +203,23 @@
     return Promise.all([store.wipe(), unregister]);
   }
 
-  // Signing out wipes this phone's copy; unsent logs are named first. What
-  // this page started (sending, refreshing the offline copies) ends first, or
-  // a page cached a moment later would outlive the sign-out. Signing out
-  // always happens: storage that does not answer within seconds is asked
-  // about as if it held unsent logs, and the wipe is not waited for forever.
+  // Signing out wipes this phone's copy; unsent logs are named first, at once.
+  // What this page started (sending, refreshing the offline copies) ends
+  // before the wipe, or a page cached a moment later would outlive the
+  // sign-out. Signing out always happens: storage that does not answer within
+  // seconds is asked about as if it held unsent logs, and neither the page's
+  // work nor the wipe is waited for more than a few seconds.
   document.querySelectorAll("form[action='" + d.logoutUrl + "']").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var leave = function () { form.submit(); };
-      within(Promise.all([ready, refreshing]), 5000).then(function () {
-        return within(store.all(), 3000);
-      }).catch(function () { return undefined; }).then(function (records) {
+      within(store.all(), 3000).catch(function () { return undefined; }).then(function (records) {
         var left = records === undefined ? 1
           : mine(records).filter(function (r) { return r.state !== "conflict"; }).length;
         if (left && !window.confirm(d.tSignout)) { return; }
-        within(wipeAll(), 5000).then(leave, leave);
+        within(Promise.all([ready, refreshing]), 5000).then(function () {
+          return within(wipeAll(), 5000);
+        }).then(leave, leave);
       });
     });
   });

@@ -371,15 +371,11 @@ def test_sign_out_with_unsent_logs_asks_first(
 ):
     page = type_log_offline(context, live_server, participant)
     submit_offline(page)
-    asked = []
-    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     page.get_by_role("button", name="Menu").click()
-    page.get_by_role("button", name="Sign out").click()
-    for _ in range(50):
-        if asked:
-            break
-        page.wait_for_timeout(100)
-    assert asked and "not sent yet" in asked[0]
+    with page.expect_event("dialog") as asked:
+        page.get_by_role("button", name="Sign out").click()
+    assert "not sent yet" in asked.value.message
+    asked.value.dismiss()
     assert device_storage(page)["databases"] == ["peerlog"]  # still there
 
 
