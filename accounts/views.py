@@ -122,7 +122,13 @@ class LogoutView(auth_views.LogoutView):
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.user.is_authenticated:
             audit_record(request=request, action="auth.logout")
-        return super().post(request, *args, **kwargs)
+        response = super().post(request, *args, **kwargs)
+        # The phone forgets the offline app's copy too (issue 13): its outbox,
+        # pages and worker, even if the page's own wipe did not run. "storage"
+        # covers all three; "cache" (the HTTP cache, where no-store pages never
+        # go) made Chromium's sign-out take seconds.
+        response["Clear-Site-Data"] = '"storage"'
+        return response
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -5,6 +5,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -64,3 +65,31 @@ def iso_week_label(day: dt.date) -> str:
 def local_instant(day: dt.date, time: dt.time | None, tz: dt.tzinfo) -> dt.datetime:
     """The aware instant of a site-local date and (optional) time."""
     return dt.datetime.combine(day, time or dt.time(0, 0), tzinfo=tz)
+
+
+def days_ago_text(days: int) -> str:
+    """Plain words for a number of calendar days back: "today", "yesterday",
+    "3 days ago" (never "0 days ago"; issue 13)."""
+    if days <= 0:
+        return gettext("today")
+    if days == 1:
+        return gettext("yesterday")
+    return ngettext("%(n)d day ago", "%(n)d days ago", days) % {"n": days}
+
+
+def ago_text(then: dt.datetime, now: dt.datetime | None = None) -> str:
+    """Plain words for how long ago an instant was: "just now", "5 minutes
+    ago", "2 hours ago", then days as `days_ago_text` says them (a day being
+    24 hours: no time zone is needed to read it)."""
+    seconds = ((now or timezone.now()) - then).total_seconds()
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return gettext("just now")
+    if minutes < 60:
+        return ngettext("%(n)d minute ago", "%(n)d minutes ago", minutes) % {
+            "n": minutes
+        }
+    hours = minutes // 60
+    if hours < 24:
+        return ngettext("%(n)d hour ago", "%(n)d hours ago", hours) % {"n": hours}
+    return days_ago_text(hours // 24)

@@ -84,6 +84,22 @@ MEETING_ONLY_FIELDS = (
     "last_goal_outcome",
 )
 
+# What a log needs before it can be submitted (a draft needs none of it), each
+# with its own message: an empty submit names every problem once, in words
+# that say what to do (issue 13). The form marks these fields as required.
+SUBMIT_REQUIRED = {
+    "participant": _("Choose who the contact was with."),
+    "contact_date": _("Enter the date of the contact."),
+    "mode": _("Choose how you connected."),
+}
+# Needed too when the meeting happened; an attempt (no answer, cancelled,
+# no-show) is filed without them.
+MEETING_REQUIRED = {
+    "start_time": _("Enter the time the contact started."),
+    "duration_minutes": _("Enter how long the contact lasted, in minutes."),
+    "narrative": _("Write a few sentences about the contact."),
+}
+
 # The mentor's reflections: theirs, their supervisor's and admins' to read
 # (research staff's with consent); left out of the history shown to others.
 REFLECTION_FIELDS = ("reflection_feelings", "reflection_concerns")

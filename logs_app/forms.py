@@ -8,13 +8,20 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.db.models import Q
+from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.params import BoundedChoices
-from core.timeutils import iso_week_label, local_instant, parse_iso_week
+from core.params import BoundedChoices, parse_int
+from core.timeutils import iso_week_label, local_instant, local_today, parse_iso_week
 from core.widgets import FastSelect
-from logs_app.fields import BOUNDS, MEETING_ONLY_FIELDS, OPTION_LISTS
+from logs_app.fields import (
+    BOUNDS,
+    MEETING_ONLY_FIELDS,
+    MEETING_REQUIRED,
+    OPTION_LISTS,
+    SUBMIT_REQUIRED,
+)
 from logs_app.models import InteractionLog, RoleFunction, Technique, Topic
 from mentors.models import Assignment, Mentor, mentor_tz
 from participants.models import Participant
@@ -24,8 +31,23 @@ MIN_NARRATIVE_WORDS = 3
 MIN_NARRATIVE_CHARS = 15
 
 
+class OfferedChoiceIterator(ModelChoiceIterator):
+    """The choices listed: the field's `offered` queryset when it has one."""
+
+    def __init__(self, field: "ParticipantChoiceField") -> None:
+        super().__init__(field)
+        if field.offered is not None:
+            self.queryset = field.offered
+
+
 class ParticipantChoiceField(forms.ModelChoiceField):
+    """`queryset` is what the field accepts; `offered`, when set, the part of it
+    the select lists (set it before `queryset`, which hands the widget its
+    choices)."""
+
     widget = FastSelect  # a supervisor's filter lists hundreds of participants
+    iterator = OfferedChoiceIterator
+    offered = None
 
     def label_from_instance(self, obj: Participant) -> str:
         # The assigned mentor may see the preferred name (DESIGN: participants).
@@ -52,6 +74,12 @@ class InteractionLogForm(forms.ModelForm):
         required=False,
         label=_("Participant"),
         empty_label=_("Choose…"),
+        error_messages={
+            "invalid_choice": _(
+                "Choose one of the people assigned to you now. An assignment may "
+                "have ended: ask your program admin."
+            )
+        },
     )
     techniques = OptionCheckboxes(
         queryset=Technique.objects.none(),
@@ -69,13 +97,16 @@ class InteractionLogForm(forms.ModelForm):
 
     class Meta:
         model = InteractionLog
+        # In the order the form shows them: the error summary lists problems
+        # in this order, so its links run down the page.
         fields = [
             "participant",
             "outcome",
+            "safety_concern",
             "contact_date",
             "start_time",
-            "duration_minutes",
             "mode",
+            "duration_minutes",
             "place",
             "techniques",
             "topics",
@@ -91,7 +122,6 @@ class InteractionLogForm(forms.ModelForm):
             "reflection_feelings",
             "reflection_concerns",
             "discuss_in_supervision",
-            "safety_concern",
         ]
         widgets = {
             "outcome": forms.RadioSelect,
@@ -155,12 +185,30 @@ class InteractionLogForm(forms.ModelForm):
         self.mentor = mentor
         self.submitting = submitting
         self.tz = mentor_tz(mentor)
-        self.fields["participant"].queryset = (
+        # The select lists the people assigned to the mentor today; the one a
+        # log already names (an old log, a draft whose assignment ended) or the
+        # one just sent stays listed with it. Anyone ever assigned is still
+        # accepted: a meeting from before an assignment ended can be filed
+        # late, and otherwise the date gets the message that says why (issue 13:
+        # ended assignments were listed and found out only on submit).
+        today = local_today(self.tz)
+        offered = Q(
+            pk__in=Assignment.objects.filter(mentor=mentor)
+            .active_on(today)
+            .values("participant")
+        )
+        chosen = [self.instance.participant_id, parse_int(self.data.get("participant"))]
+        if any(chosen):
+            offered |= Q(pk__in=[pk for pk in chosen if pk])
+        accepted = (
             Participant.objects.filter(assignments__mentor=mentor)
             .select_related("site")
             .distinct()
             .order_by("study_id")
         )
+        field = self.fields["participant"]
+        field.offered = accepted.filter(offered)  # never anyone else's
+        field.queryset = accepted
         for name, model in (
             ("techniques", Technique),
             ("topics", Topic),
@@ -185,9 +233,16 @@ class InteractionLogForm(forms.ModelForm):
             self.fields[name].choices = [("", _("Not asked / not sure"))] + [
                 choice for choice in self.fields[name].choices if choice[0]
             ]
-        self.fields["contact_date"].widget.attrs["max"] = (
-            timezone.now().astimezone(self.tz).date().isoformat()
-        )
+        self.fields["contact_date"].widget.attrs["max"] = today.isoformat()
+        # Marked for assistive technology, and on screen by peerlog.css (a
+        # star after the question of a field with aria-required). Not
+        # `required` fields: a draft may leave them empty; `_check_complete`
+        # asks for them on submit. logform.js drops the marks from the
+        # meeting's fields when the outcome is an attempt.
+        for name in (*SUBMIT_REQUIRED, *MEETING_REQUIRED):
+            self.fields[name].widget.attrs.update(
+                {"required": True, "aria-required": "true"}
+            )
         for name, bound in BOUNDS.items():
             self.fields[name].widget.attrs["max"] = bound.maximum
         if not self.is_bound and not self.initial.get("idempotency_key"):
@@ -259,13 +314,13 @@ class InteractionLogForm(forms.ModelForm):
         )
 
     def _check_complete(self, data: dict[str, Any]) -> None:
-        required = ["participant", "contact_date", "mode"]
         is_attempt = data.get("outcome") in InteractionLog.ATTEMPT_OUTCOMES
+        required = dict(SUBMIT_REQUIRED)
         if not is_attempt:
-            required += ["start_time", "duration_minutes", "narrative"]
-        for name in required:
+            required.update(MEETING_REQUIRED)
+        for name, message in required.items():
             if name not in self.errors and data.get(name) in (None, ""):
-                self.add_error(name, _("Please fill this in to submit."))
+                self.add_error(name, message)
         narrative = (data.get("narrative") or "").strip()
         if not is_attempt and narrative and "narrative" not in self.errors:
             words = re.findall(r"\w+", narrative)

@@ -5,6 +5,7 @@ from logs_app import (
     views_dashboard,
     views_participant,
     views_review,
+    views_sync,
 )
 
 urlpatterns = [
@@ -13,6 +14,11 @@ urlpatterns = [
     path("logs/", views.log_list, name="log_list"),
     path("logs/new/", views.log_create, name="log_create"),
     path("logs/autosave/", views.log_autosave, name="log_autosave_new"),
+    # The offline app (issue 13): outbox sync, app shell, worker, manifest
+    path("logs/sync/", views_sync.log_sync, name="log_sync"),
+    path("offline/", views_sync.offline_shell, name="offline_shell"),
+    path("sw.js", views_sync.service_worker, name="service_worker"),
+    path("manifest.webmanifest", views_sync.manifest, name="manifest"),
     path("logs/<int:pk>/", views.log_detail, name="log_detail"),
     path("logs/<int:pk>/edit/", views.log_edit, name="log_edit"),
     path("logs/<int:pk>/autosave/", views.log_autosave, name="log_autosave"),

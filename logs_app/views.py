@@ -16,7 +16,6 @@ from audit.services import audit_record
 from core.paging import DeferredJoinPaginator
 from core.params import parse_int
 from core.roles import Role, user_roles
-from core.timeutils import local_today
 from logs_app import selectors
 from logs_app.fields import FREE_TEXT_FIELDS, OPTION_FIELDS
 from logs_app.forms import CommentForm, InteractionLogForm, LogFilterForm
@@ -121,9 +120,14 @@ def log_create(request: HttpRequest) -> HttpResponse:
     mentor = get_mentor_for_filing(request.user)
     if request.method == "POST":
         return _save(request, mentor=mentor, log=None)
+    # Sensible defaults save taps (issue 13): a log is mostly written right
+    # after a meeting in person, so "now" in the mentor's site time.
+    now = timezone.now().astimezone(mentor_tz(mentor))
     initial: dict[str, Any] = {
-        "contact_date": local_today(mentor_tz(mentor)),
+        "contact_date": now.date(),
+        "start_time": now.time().replace(second=0, microsecond=0),
         "outcome": InteractionLog.Outcome.MET,
+        "mode": InteractionLog.Mode.IN_PERSON,
     }
     # A link's ?participant=; the form shows only the mentor's own participants.
     participant = parse_int(request.GET.get("participant"))
@@ -318,7 +322,7 @@ def _save(
     form = bound_log_form(request, mentor=mentor, log=log)
     filed = log is not None and log.status != InteractionLog.Status.DRAFT
     if not form.is_valid():
-        messages.error(request, _("Please check the fields marked below."))
+        # The page's error summary names each problem (no message on top).
         return _render_form(request, form, log=log, status=400)
     try:
         result = save_log_form(request, form, mentor=mentor, log=log)

@@ -105,6 +105,19 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "GET":      _signed_in(405),
         "POST":     (L,    200,   200,  200,  403,  403,  403,  403,  403,  403),
     },
+    "log_sync": {
+        "GET":      (L,    200,   200,  200,  403,  403,  403,  403,  403,  403),
+        "POST":     (L,    200,   404,  404,  403,  403,  403,  403,  403,  403),
+    },
+    "offline_shell": {
+        "GET":      (L,    200,   200,  200,  403,  403,  403,  403,  403,  403),
+    },
+    "service_worker": {
+        "GET":      _every(200),
+    },
+    "manifest": {
+        "GET":      _every(200),
+    },
     "log_detail": {
         "GET":      (L,    200,   404,  404,  200,  404,  200,  404,  200,  404),
     },
@@ -280,6 +293,8 @@ ANONYMOUS_VIEWS = {
     "healthz",
     "unsubscribe",  # one-click from a mail client; the link's token is the secret
     "admin:login",  # Django's admin login form (inside the "admin:index" entry)
+    "service_worker",  # the offline app's code: no data, updated while signed out
+    "manifest",  # fetched by the browser without cookies
 }
 
 
@@ -337,8 +352,9 @@ def _export_files(settings, tmp_path):
 
 def _post_data(name: str, log: InteractionLog) -> dict:
     """What the author would post: valid, so that only the caller's rights decide."""
-    if name == "log_edit":
+    if name in {"log_edit", "log_sync"}:
         return {
+            **({"log": str(log.pk), "action": "submit"} if name == "log_sync" else {}),
             "idempotency_key": str(log.idempotency_key),
             "version": str(log.version),
             "participant": str(log.participant_id),

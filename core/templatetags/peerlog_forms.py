@@ -4,10 +4,13 @@
 `layout/attrs.html` does, in Python: that template was included once per
 checkbox and radio option, and the log form has about forty of them."""
 
+import json
 from html import escape
 
 from django import template
 from django.utils.safestring import SafeString
+
+from core.error_summary import error_summary, problem_count_texts
 
 register = template.Library()
 
@@ -25,3 +28,16 @@ def option_attrs(attrs: dict) -> SafeString:
         else:
             parts.append(f' {escape(str(name))}="{escape(str(value))}"')
     return SafeString("".join(parts))
+
+
+@register.filter
+def problems(form) -> list:
+    """`form|problems`: the error summary's lines (core.error_summary)."""
+    return error_summary(form)
+
+
+@register.simple_tag
+def problem_counts_json() -> str:
+    """The error summary's heading for each count, as JSON for a data attribute
+    (escaped there by autoescaping): static/js/error-summary.js reads it."""
+    return json.dumps(problem_count_texts(), ensure_ascii=False)

@@ -9,6 +9,10 @@
   var box = document.getElementById("session-warning");
   var remaining = parseInt(body.dataset.sessionRemaining, 10);
   if (!box || isNaN(remaining)) { return; }
+  // The offline copy of the new-log form (issue 13) counts nothing: it was
+  // kept long ago, its Submit goes to the phone's outbox, and the outbox asks
+  // for sign-in when it sends.
+  if (document.querySelector("[data-offline-copy]")) { return; }
   var warnMs = (parseInt(body.dataset.sessionWarning, 10) || 120) * 1000;
   var statusUrl = body.dataset.keepaliveUrl;
   var loginUrl = body.dataset.loginUrl;
@@ -60,23 +64,32 @@
   }
 
   // Another tab may have kept the session alive: ask before warning or leaving.
+  // `then(reached)` says whether the server answered.
   function check(then) {
     if (checking) { return; }
     checking = true;
     ask("GET").then(function (data) {
       update(data.remaining || 0);
-      then();
+      then(true);
     }).catch(function () {
-      then();  // offline: go by our own count
+      then(false);  // offline: go by our own count
     }).finally(function () { checking = false; });
   }
 
   function tick() {
     var left = deadline - Date.now();
     if (left <= 0) {
-      check(function () { if (deadline - Date.now() <= 1000) { signIn(); } else { hide(); } });
+      // Without a signal the page stays, typing and all: leaving for the
+      // sign-in page would lose it (issue 13), and Save or Submit keeps the
+      // form on the phone until the mentor is back and signed in.
+      check(function (reached) {
+        if (!reached) { return; }
+        if (deadline - Date.now() <= 1000) { signIn(); } else { hide(); }
+      });
     } else if (left <= warnMs && box.hidden) {
-      check(function () { if (deadline - Date.now() <= warnMs) { show(); } });
+      // Offline there is nothing to stay signed in to: no warning to cover
+      // the form's buttons.
+      check(function (reached) { if (reached && deadline - Date.now() <= warnMs) { show(); } });
     }
   }
 

@@ -16,6 +16,9 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1280, "height": 900}
+# 200 % zoom on the 390 × 844 phone as Chromium lays it out: half the CSS
+# pixels at a device scale factor of 2 (what a phone browser at 200 % gives).
+ZOOM_200 = {"viewport": {"width": 195, "height": 422}, "device_scale_factor": 2}
 
 
 def chromium_path() -> str | None:

@@ -82,9 +82,10 @@ def browser(chromium_path):
         browser.close()
 
 
-def new_page(browser, viewport):
-    """A page in a context of its own that records console errors (CSP included)."""
-    return page_in(browser.new_context(viewport=viewport))
+def new_page(browser, viewport, **options):
+    """A page in a context of its own that records console errors (CSP included);
+    `options` go to the context (e.g. device_scale_factor)."""
+    return page_in(browser.new_context(viewport=viewport, **options))
 
 
 def page_in(context):
@@ -110,11 +111,12 @@ def phone(browser):
 
 @pytest.fixture
 def page_at(browser):
-    """`page_at(viewport)`: a new page like `phone`'s at any size, closed after."""
+    """`page_at(viewport, **options)`: a new page like `phone`'s at any size,
+    closed after."""
     pages = []
 
-    def make(viewport):
-        pages.append(new_page(browser, viewport))
+    def make(viewport, **options):
+        pages.append(new_page(browser, viewport, **options))
         return pages[-1]
 
     yield make

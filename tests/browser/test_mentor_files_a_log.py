@@ -1,5 +1,7 @@
 """A mentor on a phone files a log end to end in a real browser."""
 
+import re
+
 from django.urls import reverse
 
 from logs_app.models import InteractionLog
@@ -44,6 +46,9 @@ def test_mentor_drafts_autosaves_and_submits_from_a_phone(
         "We walked to the library and planned how to handle morning cravings."
     )
     phone.get_by_text("Saved automatically").wait_for(timeout=5000)
+    # The words come from the page (data-t-saved), the time from the script.
+    status = phone.locator("#autosave-status").inner_text()
+    assert re.fullmatch(r"Saved automatically at \d\d:\d\d( [AP]M)?", status), status
     draft = InteractionLog.objects.get()
     assert draft.status == InteractionLog.Status.DRAFT
     assert "library" in draft.narrative

@@ -94,9 +94,9 @@ def test_user_text_is_escaped_on_the_detail_page(as_user, mentor, participant):
         ("cigarettes_per_day", "121", "between 0 and 120"),
         ("contact_date", "2026-11-20", "can't be in the future"),
         ("narrative", "ok fine", "at least a sentence"),
-        ("narrative", "", "fill this in"),
-        ("mode", "", "fill this in"),
-        ("participant", "", "fill this in"),
+        ("narrative", "", "Write a few sentences"),
+        ("mode", "", "how you connected"),
+        ("participant", "", "who the contact was with"),
         ("duration_minutes", "abc", "whole number"),
     ],
 )
