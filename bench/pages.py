@@ -196,6 +196,7 @@ def _submit_payload_factory(mentor_user) -> Callable[[], dict]:
             "for the weekend. Benchmark log.",
             "reflection_feelings": "",
             "reflection_concerns": "",
+            "concern": "",
             "action": "submit",
         }
 

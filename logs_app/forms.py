@@ -121,6 +121,7 @@ class InteractionLogForm(forms.ModelForm):
             "narrative",
             "reflection_feelings",
             "reflection_concerns",
+            "concern",
             "discuss_in_supervision",
         ]
         widgets = {
@@ -139,6 +140,7 @@ class InteractionLogForm(forms.ModelForm):
             "narrative": forms.Textarea(attrs={"rows": 5}),
             "reflection_feelings": forms.Textarea(attrs={"rows": 3}),
             "reflection_concerns": forms.Textarea(attrs={"rows": 3}),
+            "concern": forms.Textarea(attrs={"rows": 3}),
         }
         labels = {
             "outcome": _("What happened?"),
@@ -152,7 +154,8 @@ class InteractionLogForm(forms.ModelForm):
             "reflection_feelings": _(
                 "How did this contact affect you? What came up for you as a mentor?"
             ),
-            "reflection_concerns": _("Any questions or concerns for your supervisor?"),
+            "reflection_concerns": _("Any questions for your supervisor?"),
+            "concern": _("Anything about this contact that worries you?"),
             "discuss_in_supervision": _("I'd like to talk about this in supervision"),
             "safety_concern": _("I have a safety concern about this participant"),
         }
@@ -167,7 +170,10 @@ class InteractionLogForm(forms.ModelForm):
                 "Optional. Only your supervisor reads this, and research staff if "
                 "you agreed to that."
             ),
-            "reflection_concerns": _("Optional. Your supervisor reads this."),
+            "reflection_concerns": _(
+                "Optional. Your supervisor answers it in the feedback on this log."
+            ),
+            "concern": _("Your supervisor will follow it up."),
             "safety_concern": _(
                 "Your supervisor is told right away. If someone is in danger now, "
                 "call emergency services first."

@@ -29,9 +29,35 @@ class AlreadyReviewed(Exception):
 
 
 def _comment(*, log: InteractionLog, author, kind: str, body: str, now) -> LogComment:
-    return LogComment.objects.create(
+    """Add to the thread. The supervisor's first words after the mentor asked a
+    question answer it (issue 14), whichever way they were sent."""
+    comment = LogComment.objects.create(
         log=log, author=author, kind=kind, body=body.strip(), created_at=now
     )
+    if comment.is_from_supervisor and comment.body:
+        _question_answer(log=log, comment=comment, actor=author, now=now)
+    return comment
+
+
+def _question_answer(
+    *, log: InteractionLog, comment: LogComment, actor, now: dt.datetime
+) -> None:
+    """Record that `comment` answered the log's open question, if it has one.
+    A conditional update: answering twice keeps the first time, and the log's
+    version is not bumped (a routine log stays markable from an open queue)."""
+    answered = (
+        InteractionLog.objects.filter(pk=log.pk, question_answered_at__isnull=True)
+        .exclude(reflection_concerns="")
+        .update(question_answered_at=now)
+    )
+    if answered:
+        log.question_answered_at = now
+        audit_record(
+            action="log.question_answer",
+            obj=log,
+            actor=actor,
+            details={"comment": comment.pk},
+        )
 
 
 @sensitive_variables()
@@ -249,6 +275,7 @@ def log_comment_add(
     else:
         raise ValidationError(_("Only the mentor and their supervisor write here."))
     with transaction.atomic():
+        db_actor_set(actor)  # feedback may answer the question: a change of the log
         comment = _comment(log=log, author=actor, kind=kind, body=body, now=now)
         if kind != LogComment.Kind.FEEDBACK:
             # Replying answers the feedback: it no longer waits on My week.

@@ -199,6 +199,21 @@ def participant_recent_logs(
     )
 
 
+def revision_request_list(*, log: InteractionLog) -> list[LogComment]:
+    """What the supervisor asked when they returned `log`, with any feedback
+    they added since: the top of its edit form (issue 14). Empty unless the
+    log is returned. One query; a log's thread is short."""
+    if log.status != InteractionLog.Status.RETURNED:
+        return []
+    said = list(
+        log.comments.filter(kind__in=LogComment.FROM_SUPERVISOR)
+        .select_related("author")
+        .order_by("created_at", "pk")
+    )
+    returns = [i for i, c in enumerate(said) if c.kind == LogComment.Kind.RETURN]
+    return said[returns[-1] :] if returns else []
+
+
 def log_thread(*, log: InteractionLog) -> list[LogComment]:
     return list(log.comments.select_related("author").order_by("created_at", "pk"))
 
@@ -225,13 +240,16 @@ def agenda_list(*, user, week: tuple[dt.date, dt.date]) -> list[InteractionLog]:
 
 
 def unread_feedback_list(*, mentor: Mentor) -> list[LogComment]:
-    """Supervisor feedback on the mentor's logs not yet acknowledged."""
+    """Supervisor feedback on the mentor's logs not yet acknowledged. A returned
+    log's feedback is left out: My week lists that log once, under the logs to
+    change, whose link opens the form with the request at the top (issue 14)."""
     return list(
         LogComment.objects.filter(
             log__mentor=mentor,
             kind__in=LogComment.FROM_SUPERVISOR,
             acknowledged_at__isnull=True,
         )
+        .exclude(log__status=InteractionLog.Status.RETURNED)
         .select_related("log__participant", "author")
         .order_by("-created_at", "-pk")
     )

@@ -83,6 +83,13 @@ def log_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "logs_app/interactionlog_detail.html", context)
 
 
+def _log_tz(log: InteractionLog | None):
+    """Times about a log read in the site's clock, like the contact itself."""
+    if log is None:
+        return timezone.get_current_timezone()
+    return log.participant.site.tzinfo if log.participant else mentor_tz(log.mentor)
+
+
 def log_page_context(request: HttpRequest, log: InteractionLog, **extra: Any) -> dict:
     """What the log page and the supervisor's review page show."""
     access = LogAccess(request.user, log)
@@ -98,10 +105,7 @@ def log_page_context(request: HttpRequest, log: InteractionLog, **extra: Any) ->
         can_void=access.can_void,
         show_preferred_name=access.can_write_thread,
         show_reflections=show_reflections,
-        # Times read in the site's clock, like the contact itself.
-        display_tz=log.participant.site.tzinfo
-        if log.participant
-        else mentor_tz(log.mentor),
+        display_tz=_log_tz(log),
         thread=selectors.log_thread(log=log) if access.can_read_thread else None,
         has_unread=False,
     )
@@ -332,6 +336,7 @@ def _save(
         form.add_error(None, exc)
         return _render_form(request, form, log=log, status=400)
     saved = result.log
+    returned = log is not None and log.status == InteractionLog.Status.RETURNED
     if result.replayed:
         messages.info(
             request, _("This log was already submitted. Nothing was filed twice.")
@@ -341,6 +346,9 @@ def _save(
             request, _("Draft saved. You can finish it later from My week.")
         )
         return redirect("log_edit", pk=saved.pk)
+    elif returned:
+        # Issue 14: say plainly where the log went, and who has it now.
+        messages.success(request, _resubmitted_message(saved))
     elif filed:
         messages.success(
             request, _("Changes saved. The earlier version is kept in the history.")
@@ -348,6 +356,16 @@ def _save(
     else:
         messages.success(request, _("Thank you. Your log is submitted."))
     return redirect("log_detail", pk=saved.pk)
+
+
+def _resubmitted_message(log: InteractionLog) -> str:
+    supervisor = log.mentor.supervisor
+    if supervisor is None:
+        return _("Submitted again. The log went back for review.")
+    return _(
+        "Submitted again. The log went back to your supervisor, %(name)s, for "
+        "review, and their request is marked as addressed."
+    ) % {"name": supervisor.get_full_name() or supervisor.get_username()}
 
 
 def _render_conflict(
@@ -399,6 +417,10 @@ def _render_form(
             "autosave_url": autosave_url,
             "autosave_interval": settings.PEERLOG_AUTOSAVE_INTERVAL_MS,
             "conflict_fields": conflict_fields or [],
+            "revision_request": selectors.revision_request_list(log=log)
+            if log is not None
+            else [],
+            "display_tz": _log_tz(log),
         },
         status=status,
     )

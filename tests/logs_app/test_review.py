@@ -156,7 +156,12 @@ def test_return_then_resubmit_goes_back_to_the_queue(as_user, supervisor, mentor
     mentor_client = as_user(mentor.user)
     week = mentor_client.get(reverse("my_week")).context["week"]
     assert week.returned == [log]
-    assert [c.body for c in week.unread] == ["Great detail. Please add the length."]
+    # Listed once (issue 14): under the logs to change, not as new feedback too.
+    assert week.unread == []
+    assert (
+        "Great detail. Please add the length."
+        in mentor_client.get(reverse("log_edit", args=[log.pk])).content.decode()
+    )
 
     data = {
         "idempotency_key": str(log.idempotency_key),

@@ -135,7 +135,7 @@ def test_digest_reports_the_week_without_participant_details(
         contact_date=dt.date(2026, 11, 17),
         duration_minutes=90,
         narrative="Secret narrative about the kitchen table.",
-        reflection_concerns="A private worry",
+        concern="A private worry",
     )
     monday = dt.datetime(2026, 11, 23, 13, 30, tzinfo=dt.UTC)  # 08:30 in New York
     dispatch_once(monday)

@@ -29,6 +29,7 @@ from demo.content import (
     RETURN_NOTE,
     SITES,
     SUPERVISORS,
+    WORRIES,
 )
 from exports.models import ExportJob, ExportLevel, ExportRight
 from logs_app.fields import MEETING_ONLY_FIELDS
@@ -83,6 +84,7 @@ class Command(BaseCommand):
 
     def _build(self, rng: random.Random) -> None:
         self._safety_done = False
+        self._worry_done = False
         now = timezone.now()
         sites, cohorts = self._places(now.date())
         supervisors = self._staff(sites, now)
@@ -257,6 +259,15 @@ class Command(BaseCommand):
                 not self._safety_done and met and (local_now.date() - day).days < 10
             )
             self._safety_done = self._safety_done or safety
+            # One recent concern too (issue 14), without a draw from `rng`: the
+            # rest of the demo stays as it was.
+            worry = (
+                not self._worry_done
+                and met
+                and not safety
+                and (local_now.date() - day).days < 10
+            )
+            self._worry_done = self._worry_done or worry
             values = {
                 "participant": participant,
                 "contact_date": day,
@@ -294,6 +305,7 @@ class Command(BaseCommand):
                 "reflection_concerns": rng.choice(CONCERNS)
                 if rng.random() < 0.08
                 else "",
+                "concern": WORRIES[0] if worry else "",
                 "discuss_in_supervision": rng.random() < 0.08,
                 "safety_concern": safety,
             }
