@@ -20,8 +20,8 @@ from audit.services import audit_record
 from core.jobs import run_after_commit_if_eager
 from core.timeutils import local_instant
 from logs_app.fields import OPTION_FIELDS, SCALAR_FIELDS
-from logs_app.hooks import filed_notify
 from logs_app.history import field_value, log_snapshot, snapshot_diff, values_snapshot
+from logs_app.hooks import filed_notify
 from logs_app.mail import safety_alert_write
 from logs_app.models import (
     InteractionLog,

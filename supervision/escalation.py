@@ -116,7 +116,9 @@ def overdue_context(notification: Notification, now: dt.datetime) -> dict[str, A
     item = _item(notification)
     if item is None:
         raise NothingToSay
-    late = max(now - item.due_at, dt.timedelta(0))
+    # From the escalation (the row's due time) at least: a mail sent late,
+    # or rendered on a pinned clock, never says less than it was then.
+    late = max(max(now, notification.due_at) - item.due_at, dt.timedelta(0))
     return {
         "kind_label": item.get_kind_display(),
         "site_name": item.site.name,

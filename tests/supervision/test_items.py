@@ -89,9 +89,7 @@ def test_each_creation_is_audited_without_text(mentor, participant, supervisor):
         assert event.mentor_id == mentor.pk
 
 
-def test_filing_twice_or_a_repeated_submit_creates_nothing_twice(
-    mentor, participant
-):
+def test_filing_twice_or_a_repeated_submit_creates_nothing_twice(mentor, participant):
     key = uuid.uuid4()
     log = file_log(mentor, participant, key=key, safety_concern=True)
     # The same form posted again (REL-3), then an edit while filed.
@@ -117,9 +115,7 @@ def test_an_edit_after_filing_adds_the_newly_raised_kind(mentor, participant):
     assert kinds(log) == {"safety", "talk"}
 
 
-def test_a_returned_log_resubmitted_keeps_its_item_and_adds_none(
-    mentor, participant
-):
+def test_a_returned_log_resubmitted_keeps_its_item_and_adds_none(mentor, participant):
     log = file_log(mentor, participant, safety_concern=True)
     InteractionLog.objects.filter(pk=log.pk).update(status="returned")
     log.refresh_from_db()
@@ -151,9 +147,7 @@ def test_an_unticked_flag_leaves_the_item_and_says_so_once(mentor, participant):
     assert FollowUpItem.objects.filter(log=log).count() == 1
 
 
-def test_without_a_supervisor_the_site_lead_owns_the_item(
-    mentor, participant, site
-):
+def test_without_a_supervisor_the_site_lead_owns_the_item(mentor, participant, site):
     lead = UserFactory(username="lead")
     site.lead = lead
     site.save()
@@ -163,9 +157,7 @@ def test_without_a_supervisor_the_site_lead_owns_the_item(
     assert FollowUpItem.objects.get(log=log).owner == lead
 
 
-def test_without_supervisor_or_lead_no_item_and_the_gap_is_audited(
-    mentor, participant
-):
+def test_without_supervisor_or_lead_no_item_and_the_gap_is_audited(mentor, participant):
     mentor.supervisor = None
     mentor.save()
     log = file_log(mentor, participant, safety_concern=True)
@@ -219,7 +211,7 @@ def test_a_request_to_talk_is_due_by_the_next_planned_meeting(
     mentor, participant, supervisor, other_mentor
 ):
     now = dt.datetime(2026, 11, 19, 20, 0, tzinfo=UTC)
-    plan = dict(supervisor=supervisor, mentor=mentor)
+    plan = {"supervisor": supervisor, "mentor": mentor}
     SupervisionMeeting.objects.create(planned_for=now - dt.timedelta(days=1), **plan)
     SupervisionMeeting.objects.create(  # after now, but already held
         planned_for=now + dt.timedelta(hours=1), held_at=now, **plan
