@@ -21,6 +21,7 @@ from core.jobs import run_after_commit_if_eager
 from core.timeutils import local_instant
 from logs_app.fields import OPTION_FIELDS, SCALAR_FIELDS
 from logs_app.history import field_value, log_snapshot, snapshot_diff, values_snapshot
+from logs_app.hooks import filed_notify
 from logs_app.mail import safety_alert_write
 from logs_app.models import (
     InteractionLog,
@@ -134,6 +135,10 @@ def log_save(
             _resubmit_after_return(log=log, actor=actor, now=now)
         if _raises_safety_alert(before, log):
             _safety_alert(log=log, now=now)
+        if log.status == InteractionLog.Status.SUBMITTED:
+            # The apps above (follow-up items) see every filed change, in
+            # this transaction.
+            filed_notify(log=log, actor=actor, now=now)
     return SaveResult(log=log, created=created, replayed=False, changed=True)
 
 

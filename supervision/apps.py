@@ -11,3 +11,26 @@ class SupervisionConfig(AppConfig):
 
     name = "supervision"
     verbose_name = _("Supervision")
+
+    def ready(self) -> None:
+        # Fill the registries of the layers below (they never import us):
+        # filing a log makes its follow-up items, the digest counts them, and
+        # the one beat dispatcher escalates overdue ones by mail.
+        # Imported here: these modules import models, which need the app
+        # registry ready.
+        from logs_app.hooks import digest_counts_register, filed_register
+        from notifications.kinds import kind_register
+        from notifications.tasks import DispatchStep, dispatch_step_register
+        from supervision.escalation import followups_escalate, overdue_kind
+        from supervision.items import digest_counts, items_sync_for_log
+
+        filed_register(items_sync_for_log)
+        digest_counts_register(digest_counts)
+        kind_register(overdue_kind())
+        dispatch_step_register(
+            DispatchStep(
+                name="followups",
+                label="follow-ups escalated",
+                run=followups_escalate,
+            )
+        )

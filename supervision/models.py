@@ -61,6 +61,9 @@ class FollowUpItem(models.Model):
     )
     resolution_note = models.TextField(_("follow-up note"), blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the mentor later took back what raised the item (unticked the flag,
+    # emptied the concern): the item stays, and says so (supervision.items).
+    source_cleared_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Optimistic locking: a change names the version it was made on.
     version = models.PositiveIntegerField(default=1)
 

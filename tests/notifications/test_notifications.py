@@ -426,9 +426,10 @@ def test_digest_queries_do_not_grow_with_logs(
             contact_date=dt.date(2026, 11, 17),
         )
         supervisor.__dict__.pop("_peerlog_roles", None)  # as for a fresh worker
-        # roles; mentors + their sites; led sites + escalations; team figures
-        # + assigned; engagement gaps; role-mix rows + role functions
-        with django_assert_num_queries(10):
+        # roles; mentors + their sites; led sites + escalations; follow-up
+        # item counts; team figures + assigned; engagement gaps; role-mix
+        # rows + role functions
+        with django_assert_num_queries(11):
             digest = digest_get(
                 user=supervisor,
                 start=dt.date(2026, 11, 16),

@@ -46,6 +46,7 @@ from logs_app.review import log_comment_add, log_review
 from logs_app.services import log_save
 from mentors.models import Assignment, Mentor
 from participants.models import Cohort, Participant, Site, SiteAccess
+from supervision.models import FollowUpItem
 
 
 class Command(BaseCommand):
@@ -396,6 +397,8 @@ class Command(BaseCommand):
         )
         LogAutosave.objects.filter(log__in=logs).delete()
         LogComment.objects.filter(log__in=logs).delete()
+        # Filing made follow-up items (issue 14); they protect their logs.
+        FollowUpItem.objects.filter(log__in=logs).delete()
         # Revisions and audit rows are append-only on PostgreSQL (AUD-3): the
         # demo's own reset is the one place allowed to delete them.
         with history_purge_allowed():
