@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("logs_app.urls")),
     path("", include("exports.urls")),
+    path("", include("supervision.urls_meetings")),
 ]

@@ -61,6 +61,7 @@ TEAM = Redirect(r"/team/")  # the supervisor's home
 QUEUE = Redirect(r"/review/")  # back to the review queue after acting
 REVIEWED = Redirect(r"/logs/\d+/review/")  # back to the review page
 ENROL = Redirect(r"/accounts/two-factor/setup/")  # set up two-step sign-in
+MEETING = Redirect(r"/supervision/meetings/\d+/")  # the supervision meeting's page
 
 ROLES = (
     "anonymous",
@@ -175,6 +176,31 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "participant_detail": {
         "GET":      (L,    200,   404,  404,  200,  404,  404,  404,  200,  404),
         "POST":     _signed_in(405),
+    },
+    # Supervision meetings (issue 14): the mentor's supervisor manages them; the
+    # mentor reads their own (no notes); everyone else 404. Site leads: in
+    # tests/supervision/test_meetings.py.
+    "meeting_list": {
+        "GET":      (L,    200,   404,  404,  200,  404,  404,  404,  404,  404),
+    },
+    "meeting_plan": {
+        "GET":      (L,    403,   404,  404,  200,  404,  404,  404,  404,  404),
+        "POST":     (L,    403,   404,  404,  MEETING, 404, 404, 404,  404,  404),
+    },
+    "meeting_detail": {
+        "GET":      (L,    200,   404,  404,  200,  404,  404,  404,  404,  404),
+    },
+    "meeting_record": {
+        "GET":      (L,    403,   404,  404,  200,  404,  404,  404,  404,  404),
+        "POST":     (L,    403,   404,  404,  MEETING, 404, 404, 404,  404,  404),
+    },
+    "meeting_action_add": {
+        "GET":      _signed_in(405),
+        "POST":     (L,    403,   404,  404,  MEETING, 404, 404, 404,  404,  404),
+    },
+    "meeting_action_done": {
+        "GET":      _signed_in(405),
+        "POST":     (L,    403,   404,  404,  MEETING, 404, 404, 404,  404,  404),
     },
     "mail_preferences": {
         "GET":      _signed_in(200),
@@ -317,6 +343,12 @@ def _url(name: str, log: InteractionLog) -> str:
         return reverse(name, args=["MQ", "not-a-token"])
     if name in {"export_detail", "export_status", "export_download"}:
         return reverse(name, args=[_export_job().pk])
+    if name in {"meeting_list", "meeting_plan"}:
+        return reverse(name, args=[log.mentor_id])
+    if name in {"meeting_detail", "meeting_record", "meeting_action_add"}:
+        return reverse(name, args=[_meeting(log).pk])
+    if name == "meeting_action_done":
+        return reverse(name, args=[_meeting(log).actions.get().pk])
     return reverse(name)
 
 
@@ -342,6 +374,19 @@ def _export_job():
     )
     export_job_run(job.pk)
     return job
+
+
+def _meeting(log):
+    """A planned supervision meeting of `log`'s mentor with one open action."""
+    from supervision.models import SupervisionMeeting
+
+    meeting = SupervisionMeeting.objects.create(
+        mentor=log.mentor,
+        supervisor=log.mentor.supervisor,
+        planned_for=log.submitted_at,
+    )
+    meeting.actions.create(text="Read the boundaries handout")
+    return meeting
 
 
 @pytest.fixture(autouse=True)
@@ -383,6 +428,12 @@ def _post_data(name: str, log: InteractionLog) -> dict:
         return {"level": "coded", "format": "csv"}
     if name in {"log_create", "log_autosave_new"}:
         return {"idempotency_key": str(uuid.uuid4()), "action": "save"}
+    if name == "meeting_plan":
+        return {"planned_for": "2026-11-20T10:00"}
+    if name == "meeting_record":
+        return {"version": "1", "held_at": "2026-11-19T10:00", "notes": "Held."}
+    if name == "meeting_action_add":
+        return {"text": "Call the clinic"}
     return {}
 
 
@@ -541,7 +592,7 @@ def test_matrix(name, method, role, expected, user_for, log, other_log):
 
     _assert_status(response, expected, path)
     succeeded = method == "POST" and (
-        expected == 200 or expected in (NEW, SAVED, OUT, QUEUE, REVIEWED)
+        expected == 200 or expected in (NEW, SAVED, OUT, QUEUE, REVIEWED, MEETING)
     )
     if not succeeded:
         # Reads and refusals never change a log, its history or its autosaves.
