@@ -29,7 +29,7 @@ Kind = FollowUpItem.Kind
 ITEM_SOURCES: dict[str, Callable[[InteractionLog], bool]] = {
     Kind.SAFETY: lambda log: log.safety_concern,
     Kind.TALK: lambda log: log.discuss_in_supervision,
-    # Kind.CONCERN: lambda log: bool(log.concern.strip()),
+    Kind.CONCERN: lambda log: bool(log.concern.strip()),
 }
 
 # Without a planned meeting, a concern or request to talk is due this many

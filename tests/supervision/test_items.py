@@ -53,6 +53,18 @@ def test_filing_a_safety_flag_and_a_request_to_talk_makes_two_items(
         assert item.opened_at == log.submitted_at
 
 
+def test_a_concern_makes_an_item_and_a_question_does_not(mentor, participant):
+    """A question is answered in the thread; a concern is followed up."""
+    asked = file_log(mentor, participant, reflection_concerns="How do I say no?")
+    assert kinds(asked) == set()
+    worried = file_log(
+        mentor, participant, concern="  He talked about hurting himself."
+    )
+    assert kinds(worried) == {"concern"}
+    blank = file_log(mentor, participant, concern="   ")
+    assert kinds(blank) == set()
+
+
 def test_a_log_without_flags_makes_no_item(mentor, participant):
     file_log(mentor, participant)
     assert not FollowUpItem.objects.exists()
