@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("audit.urls")),
     path("", include("notifications.urls")),
     path("", include("logs_app.urls")),
+    path("", include("supervision.urls")),
     path("", include("exports.urls")),
 ]

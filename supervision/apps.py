@@ -11,3 +11,9 @@ class SupervisionConfig(AppConfig):
 
     name = "supervision"
     verbose_name = _("Supervision")
+
+    def ready(self) -> None:
+        # The follow-up items on the log pages (logs_app cannot import us).
+        from supervision.panels import panels_register
+
+        panels_register()
