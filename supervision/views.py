@@ -199,6 +199,12 @@ def supervision_agenda(request: HttpRequest) -> HttpResponse:
         week = iso_week_bounds(team_today(mentors))
     tz = mentor_tz(mentors[0]) if mentors else timezone.get_current_timezone()
     agenda = agenda_get(user=request.user, week=week, tz=tz)
+    now = timezone.now()
+    for item in [
+        *agenda.carried,
+        *(i for log in agenda.logs for i in log.followups.all()),
+    ]:
+        item.is_overdue = selectors.is_overdue(item, now)
     return render(
         request,
         "supervision/supervision_agenda.html",
