@@ -20,6 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from audit.models import AuditEvent
 from core.roles import Role
 from logs_app.models import InteractionLog, LogAutosave, LogRevision
+from supervision.models import FollowUpItem
 from tests.factories import (
     AssignmentFactory,
     InteractionLogFactory,
@@ -28,6 +29,7 @@ from tests.factories import (
     UserFactory,
     log_form,
 )
+from tests.supervision.factories import FollowUpItemFactory
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
@@ -362,12 +364,7 @@ FOLLOWUP_URLS = {
 
 def _followup(log: InteractionLog):
     """`log`'s open safety item, owned by `supervisor`."""
-    from supervision.models import FollowUpItem
-    from tests.supervision.factories import FollowUpItemFactory
-
-    return FollowUpItem.objects.filter(log=log).first() or FollowUpItemFactory(
-        log=log
-    )
+    return FollowUpItem.objects.filter(log=log).first() or FollowUpItemFactory(log=log)
 
 
 def _export_job():
