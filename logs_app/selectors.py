@@ -10,7 +10,6 @@ from django.db.models import (
     IntegerField,
     Max,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -18,7 +17,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from core.timeutils import iso_week_bounds, local_today
-from logs_app.attention import attention_rank, awaiting_review_q, needs_attention_q
+from logs_app.attention import attention_rank, awaiting_review_q
 from logs_app.fields import OPTION_FIELDS, REFLECTION_FIELDS
 from logs_app.models import InteractionLog, LogComment, LogRevision
 from mentors.models import Assignment, Mentor, mentor_tz
@@ -216,27 +215,6 @@ def revision_request_list(*, log: InteractionLog) -> list[LogComment]:
 
 def log_thread(*, log: InteractionLog) -> list[LogComment]:
     return list(log.comments.select_related("author").order_by("created_at", "pk"))
-
-
-def agenda_list(*, user, week: tuple[dt.date, dt.date]) -> list[InteractionLog]:
-    """Logs of `user`'s mentors in the week that need supervision time: a
-    request to discuss, a concern, or a safety flag, with their threads."""
-    return list(
-        InteractionLog.objects.visible_to(user)
-        .filter(mentor__supervisor=user, is_voided=False, contact_date__range=week)
-        .exclude(status=InteractionLog.Status.DRAFT)
-        .filter(needs_attention_q())
-        .select_related("participant", "mentor__user")
-        .prefetch_related(
-            Prefetch(
-                "comments",
-                queryset=LogComment.objects.select_related("author").order_by(
-                    "created_at", "pk"
-                ),
-            )
-        )
-        .order_by("-safety_concern", "mentor__user__first_name", "contact_date", "pk")
-    )
 
 
 def unread_feedback_list(*, mentor: Mentor) -> list[LogComment]:

@@ -20,6 +20,7 @@ from logs_app import selectors
 from logs_app.fields import FREE_TEXT_FIELDS, OPTION_FIELDS
 from logs_app.forms import CommentForm, InteractionLogForm, LogFilterForm
 from logs_app.history import log_snapshot, snapshot_diff, values_snapshot
+from logs_app.hooks import LogPanels
 from logs_app.models import InteractionLog
 from logs_app.permissions import (
     LogAccess,
@@ -108,6 +109,9 @@ def log_page_context(request: HttpRequest, log: InteractionLog, **extra: Any) ->
         display_tz=_log_tz(log),
         thread=selectors.log_thread(log=log) if access.can_read_thread else None,
         has_unread=False,
+        # What the apps above logs_app show about the log (issue 14: its
+        # follow-up items), rendered by them.
+        panels=LogPanels(request, log),
     )
     if context["thread"] and is_author:
         context["has_unread"] = any(

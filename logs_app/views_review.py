@@ -14,21 +14,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.services import audit_record
 from core.params import parse_int
-from core.timeutils import iso_week_bounds, iso_week_label
 from logs_app import review as review_services
 from logs_app import selectors
 from logs_app.attention import routine_q
-from logs_app.forms import CommentForm, ReviewForm, VoidForm, WeekField
+from logs_app.forms import CommentForm, ReviewForm, VoidForm
 from logs_app.models import InteractionLog
 from logs_app.permissions import (
     get_log_for_review,
     get_log_for_thread,
     get_log_for_void,
-    get_supervised_mentors,
     require_supervisor,
 )
 from logs_app.review import AlreadyReviewed
-from logs_app.selectors_dashboard import team_today
 from logs_app.views import log_page_context
 
 
@@ -256,34 +253,6 @@ def feedback_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Thanks, marked as read."))
     return redirect("log_detail", pk=log.pk)
-
-
-@require_GET
-def supervision_agenda(request: HttpRequest) -> HttpResponse:
-    require_supervisor(request.user)
-    week_field = WeekField(required=False)
-    try:
-        week = week_field.clean(request.GET.get("week", ""))
-    except ValidationError:
-        messages.warning(request, _("That week was not understood; showing this week."))
-        week = None
-    if week is None:
-        # This week where the team works, as on the team pages; not the server's.
-        mentors = list(get_supervised_mentors(request.user))
-        week = iso_week_bounds(team_today(mentors))
-    logs = selectors.agenda_list(user=request.user, week=week)
-    return render(
-        request,
-        "logs_app/supervision_agenda.html",
-        {
-            "logs": logs,
-            "week_start": week[0],
-            "week_end": week[1],
-            "week_label": iso_week_label(week[0]),
-            "safety": [log for log in logs if log.safety_concern],
-            "others": [log for log in logs if not log.safety_concern],
-        },
-    )
 
 
 def _already_message(exc: AlreadyReviewed) -> str:

@@ -23,6 +23,7 @@ class SupervisionConfig(AppConfig):
         from notifications.tasks import DispatchStep, dispatch_step_register
         from supervision.escalation import followups_escalate, overdue_kind
         from supervision.items import digest_counts, items_sync_for_log
+        from supervision.panels import panels_register
 
         filed_register(items_sync_for_log)
         digest_counts_register(digest_counts)
@@ -34,3 +35,4 @@ class SupervisionConfig(AppConfig):
                 run=followups_escalate,
             )
         )
+        panels_register()  # the follow-up items on the log pages

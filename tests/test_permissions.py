@@ -20,6 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from audit.models import AuditEvent
 from core.roles import Role
 from logs_app.models import InteractionLog, LogAutosave, LogRevision
+from supervision.models import FollowUpItem
 from tests.factories import (
     AssignmentFactory,
     InteractionLogFactory,
@@ -28,6 +29,7 @@ from tests.factories import (
     UserFactory,
     log_form,
 )
+from tests.supervision.factories import FollowUpItemFactory
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
@@ -62,6 +64,7 @@ QUEUE = Redirect(r"/review/")  # back to the review queue after acting
 REVIEWED = Redirect(r"/logs/\d+/review/")  # back to the review page
 ENROL = Redirect(r"/accounts/two-factor/setup/")  # set up two-step sign-in
 MEETING = Redirect(r"/supervision/meetings/\d+/")  # the supervision meeting's page
+ITEM = Redirect(r"/followups/\d+/")  # back to the follow-up item's page
 
 ROLES = (
     "anonymous",
@@ -139,6 +142,34 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     },
     "supervision_agenda": {
         "GET":      (L,    403,   403,  403,  200,  200,  403,  403,  403,  403),
+    },
+    # Follow-up items (issue 14): the item's owner, the mentor's supervisor and
+    # the site's lead (no lead in this cast); 404 for everyone else, admins too.
+    "followup_list": {
+        "GET":      (L,    403,   403,  403,  200,  200,  403,  403,  403,  403),
+        "POST":     _signed_in(405),
+    },
+    "followup_detail": {
+        "GET":      (L,    404,   404,  404,  200,  404,  404,  404,  404,  404),
+        "POST":     _signed_in(405),
+    },
+    "followup_start": {
+        "GET":      _signed_in(405),
+        "POST":     (L,    404,   404,  404,  ITEM, 404,  404,  404,  404,  404),
+    },
+    "followup_resolve": {
+        "GET":      _signed_in(405),
+        "POST":     (L,    404,   404,  404,  ITEM, 404,  404,  404,  404,  404),
+    },
+    # An open item: reopening it is refused with a message on the item page.
+    "followup_reopen": {
+        "GET":      _signed_in(405),
+        "POST":     (L,    404,   404,  404,  ITEM, 404,  404,  404,  404,  404),
+    },
+    # Handing to the site lead of a site without one: the form says so.
+    "followup_reassign": {
+        "GET":      _signed_in(405),
+        "POST":     (L,    404,   404,  404,  400,  404,  404,  404,  404,  404),
     },
     "log_review": {
         "GET":      (L,    403,   404,  404,  200,  404,  403,  404,  403,  404),
@@ -335,6 +366,8 @@ def _url(name: str, log: InteractionLog) -> str:
         "log_void",
     }:
         return reverse(name, args=[log.pk])
+    if name in FOLLOWUP_URLS:
+        return reverse(name, args=[_followup(log).pk])
     if name == "unsubscribe":
         return reverse(name, args=[uuid.UUID(int=0)])
     if name == "participant_detail":
@@ -350,6 +383,20 @@ def _url(name: str, log: InteractionLog) -> str:
     if name == "meeting_action_done":
         return reverse(name, args=[_meeting(log).actions.get().pk])
     return reverse(name)
+
+
+FOLLOWUP_URLS = {
+    "followup_detail",
+    "followup_start",
+    "followup_resolve",
+    "followup_reopen",
+    "followup_reassign",
+}
+
+
+def _followup(log: InteractionLog):
+    """`log`'s open safety item, owned by `supervisor`."""
+    return FollowUpItem.objects.filter(log=log).first() or FollowUpItemFactory(log=log)
 
 
 def _export_job():
@@ -424,6 +471,12 @@ def _post_data(name: str, log: InteractionLog) -> dict:
         return {"digest": "weekly"}
     if name == "log_comment_add":
         return {"body": "Thank you for writing this up so clearly."}
+    if name in {"followup_start", "followup_reopen"}:
+        return {"version": "1"}
+    if name == "followup_resolve":
+        return {"version": "1", "note": "Called the mentor the same evening."}
+    if name == "followup_reassign":
+        return {"version": "1", "to": "lead"}
     if name == "export_page":
         return {"level": "coded", "format": "csv"}
     if name in {"log_create", "log_autosave_new"}:
