@@ -393,10 +393,8 @@ def test_select_all_routine_is_a_button_over_routine_logs_only(
     html = as_user(supervisor).get(reverse("review_queue")).content.decode()
     assert re.search(r'<button type="button"[^>]*js-select-routine', html)
     assert "js/review-queue.js" in html
-    assert (
-        f'class="form-check-input js-routine" type="checkbox" name="log" value="{routine.pk}"'
-        in html
-    )
+    box = 'class="form-check-input js-routine" type="checkbox" name="log"'
+    assert f'{box} value="{routine.pk}"' in html
     assert f'value="{flagged.pk}" id="pick-' not in html
 
 
