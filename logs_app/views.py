@@ -67,7 +67,9 @@ def log_list(request: HttpRequest) -> HttpResponse:
         week=cleaned.get("week"),
         status=cleaned.get("status"),
     )
-    if filters.refuses_whom:
+    if supervises and filters.refuses_whom:
+        # A supervisor naming a mentor or participant outside their own gets an
+        # empty list, never the whole list as if filtered (issue 14).
         logs = logs.none()
     page = DeferredJoinPaginator(logs, settings.PEERLOG_PAGE_SIZE).get_page(
         request.GET.get("page")

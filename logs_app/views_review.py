@@ -235,15 +235,15 @@ def log_comment_add(request: HttpRequest, pk: int) -> HttpResponse:
             if new := [error for error in errors if error not in shown]:
                 review.add_error(field, new)
         return _review_page(request, log, review, status=400)
-    context = log_page_context(request, log, comment_form=form)
     if target == "log_review":
-        context["form"] = ReviewForm(initial={"version": log.version})
-        context["recent"] = selectors.participant_recent_logs(
-            user=request.user, log=log
+        return _review_page(
+            request,
+            log,
+            ReviewForm(initial={"version": log.version}),
+            status=400,
+            comment_form=form,
         )
-        return render(
-            request, "logs_app/interactionlog_review.html", context, status=400
-        )
+    context = log_page_context(request, log, comment_form=form)
     return render(request, "logs_app/interactionlog_detail.html", context, status=400)
 
 
