@@ -141,7 +141,7 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     },
     "log_review": {
         "GET":      (L,    403,   404,  404,  200,  404,  403,  404,  403,  404),
-        "POST":     (L,    403,   404,  404,  QUEUE, 404, 403,  404,  403,  404),
+        "POST":     (L,    403,   404,  404,  REVIEWED, 404, 403,  404,  403,  404),
     },
     "log_comment_add": {
         "GET":      _signed_in(405),
