@@ -20,12 +20,13 @@ from logs_app.permissions import LogAccess
 
 
 class AlreadyReviewed(Exception):
-    """Another supervisor acted on the log first; nothing of ours was lost."""
+    """Another supervisor acted on the log first, or its mentor changed it:
+    nothing was written. `log` is the log as it is now; the caller still holds
+    the comment, to give back to whoever typed it."""
 
-    def __init__(self, log: InteractionLog, kept_comment: LogComment | None) -> None:
+    def __init__(self, log: InteractionLog) -> None:
         super().__init__("already acted on")
         self.log = log
-        self.kept_comment = kept_comment
 
 
 def _comment(*, log: InteractionLog, author, kind: str, body: str, now) -> LogComment:
@@ -74,8 +75,9 @@ def log_review(
 
     Returning needs a comment; a review comment is optional. The log must still
     be submitted at `expected_version`: if another supervisor got there first
-    (or the mentor changed it meanwhile), AlreadyReviewed is raised and a
-    comment typed here is kept as plain feedback, so nothing is lost or doubled.
+    (or the mentor changed it meanwhile), AlreadyReviewed is raised and nothing
+    is written, not even the comment: it was written about what the supervisor
+    read, so they decide again (the review page gives it back in its box).
     The review's revision and audit row are written in its transaction."""
     now = now or timezone.now()
     comment = comment.strip()
@@ -83,27 +85,14 @@ def log_review(
         raise ValidationError(
             {"comment": _("Say what to change, so the mentor knows what to do next.")}
         )
-    kept = None
     with transaction.atomic():
         db_actor_set(actor)
         log = InteractionLog.objects.select_for_update().get(pk=log.pk)
-        stale = log.status != InteractionLog.Status.SUBMITTED or (
+        if log.status != InteractionLog.Status.SUBMITTED or (
             log.version != expected_version
-        )
-        if stale and comment:
-            kept = _comment(
-                log=log,
-                author=actor,
-                kind=LogComment.Kind.FEEDBACK,
-                body=comment,
-                now=now,
-            )
-        elif not stale:
-            _apply_review(
-                log=log, actor=actor, approve=approve, comment=comment, now=now
-            )
-    if stale:  # raised after the commit, so the kept comment stays
-        raise AlreadyReviewed(log, kept)
+        ):
+            raise AlreadyReviewed(log)
+        _apply_review(log=log, actor=actor, approve=approve, comment=comment, now=now)
     return log
 
 

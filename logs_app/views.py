@@ -54,16 +54,24 @@ def my_week(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def log_list(request: HttpRequest) -> HttpResponse:
+    supervises = Role.SUPERVISOR in user_roles(request.user)
     filters = LogFilterForm(
-        request.GET, participants=selectors.log_filter_participants(user=request.user)
+        request.GET,
+        participants=selectors.log_filter_participants(user=request.user),
+        mentors=selectors.log_filter_mentors(user=request.user) if supervises else None,
     )
     cleaned = filters.cleaned_data if filters.is_valid() else {}
     logs = selectors.log_list(
         user=request.user,
         participant=cleaned.get("participant"),
+        mentor=cleaned.get("mentor"),
         week=cleaned.get("week"),
         status=cleaned.get("status"),
     )
+    if supervises and filters.refuses_whom:
+        # A supervisor naming a mentor or participant outside their own gets an
+        # empty list, never the whole list as if filtered (issue 14).
+        logs = logs.none()
     page = DeferredJoinPaginator(logs, settings.PEERLOG_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
