@@ -27,6 +27,7 @@ from supervision.forms import (
 )
 from supervision.models import FollowUpItem
 from supervision.permissions import get_followup_for_user, require_followup_user
+from supervision.selectors_meetings import open_actions_for
 
 
 @require_GET
@@ -216,6 +217,10 @@ def supervision_agenda(request: HttpRequest) -> HttpResponse:
             "week_end": week[1],
             "week_label": iso_week_label(week[0]),
             "display_tz": tz,
+            "mentors": mentors,
+            "open_actions": open_actions_for(
+                mentors=mentors, today=timezone.localdate(now, tz)
+            ),
             "safety": [log for log in agenda.logs if log.safety_concern],
             "others": [log for log in agenda.logs if not log.safety_concern],
         },

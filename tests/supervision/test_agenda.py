@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from supervision import meetings
 from supervision.models import FollowUpItem
 from tests.factories import InteractionLogFactory
 from tests.supervision.factories import FollowUpItemFactory
@@ -136,11 +137,35 @@ def test_agenda_query_count_does_not_grow_with_items(
     client = as_user(supervisor)
     client.get(reverse("supervision_agenda"), {"week": "2026-W46"})
     # session, user, roles, mentors, their sites, the week's logs, their
-    # comments, their items, the carried items: the same with 3 or 12.
-    with django_assert_num_queries(9):
+    # comments, their items, the carried items, the open meeting actions: the
+    # same with 3 or 12.
+    with django_assert_num_queries(10):
         client.get(reverse("supervision_agenda"), {"week": "2026-W46"})
     add(9)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = client.get(reverse("supervision_agenda"), {"week": "2026-W46"})
     logs, carried = response.context["logs"], response.context["carried"]
     assert len(logs) + len(carried) == 12 and logs and carried
+
+
+def test_open_meeting_actions_carry_into_the_agenda_until_done(
+    as_user, supervisor, mentor
+):
+    """Issue 14: actions agreed in a meeting appear on the next agenda until
+    done, and the agenda links to planning a meeting with each mentor."""
+    meeting = meetings.meeting_plan(
+        actor=supervisor, mentor=mentor, planned_for=_ny(2026, 11, 16, 10, 0)
+    )
+    action = meetings.meeting_action_add(
+        actor=supervisor, meeting=meeting, text="Call the clinic about NRT"
+    )
+    client = as_user(supervisor)
+    page = client.get(reverse("supervision_agenda"), {"week": "2026-W48"})
+    assert [a.pk for a in page.context["open_actions"]] == [action.pk]
+    html = page.content.decode()
+    assert "Call the clinic about NRT" in html
+    assert reverse("meeting_plan", args=[mentor.pk]) in html
+    meetings.meeting_action_done(actor=supervisor, action=action)
+    page = client.get(reverse("supervision_agenda"), {"week": "2026-W48"})
+    assert page.context["open_actions"] == []
+    assert "Call the clinic about NRT" not in page.content.decode()
