@@ -60,7 +60,9 @@ def wait_until_ready_offline(page) -> None:
       const cache = await caches.open('peerlog-pages');
       return (await cache.keys()).length === 2;
     }"""
-    for _ in range(100):  # wait_for_function does not wait for a promise
+    # wait_for_function does not wait for a promise. Up to 30 s: on a busy
+    # machine the worker's install and first refresh took more than 10 s.
+    for _ in range(300):
         if page.evaluate(ready):
             return
         page.wait_for_timeout(100)
