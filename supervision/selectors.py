@@ -17,8 +17,9 @@ RESOLVED = FollowUpItem.State.RESOLVED
 
 # The audit actions that make an item's history, in the words of the page.
 HISTORY_ACTIONS = (
-    "followup.open",
     "followup.create",
+    "followup.source_cleared",
+    "followup.source_restored",
     "followup.start",
     "followup.resolve",
     "followup.reopen",

@@ -3,14 +3,16 @@ constant queries), the item page (history, forms, a stale form keeps the
 typed note), and the panels on the log pages."""
 
 import datetime as dt
+import uuid
 
 import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
 from core.roles import Role
+from logs_app.services import log_save
 from supervision.models import FollowUpItem
-from tests.factories import InteractionLogFactory, UserFactory
+from tests.factories import InteractionLogFactory, UserFactory, log_values
 from tests.supervision.factories import FollowUpItemFactory
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
@@ -261,3 +263,30 @@ def test_research_staff_see_no_items_on_the_log_page(as_user, supervisor, staff,
     assert 'id="followups-h"' not in page
     assert reverse("followup_detail", args=[item.pk]) not in page
     assert "What you raised" not in page
+
+
+def test_item_history_shows_its_opening_and_a_flag_taken_off(
+    as_user, supervisor, mentor, participant
+):
+    """The item page's history names every audited change of the item,
+    including the ones filing makes (opened, the mentor unticking the flag)."""
+
+    def file(**values):
+        return log_save(
+            actor=mentor.user,
+            mentor=mentor,
+            values=log_values(participant, **values),
+            idempotency_key=uuid.uuid4() if log is None else log.idempotency_key,
+            log=log,
+            expected_version=log.version if log else None,
+            submit=True,
+        ).log
+
+    log = None
+    log = file(safety_concern=True)
+    item = FollowUpItem.objects.get(log=log)
+    file(safety_concern=False)
+    html = as_user(supervisor).get(reverse("followup_detail", args=[item.pk]))
+    history = html.content.decode().split("History", 1)[1]
+    assert "Opened" in history
+    assert "The mentor took the flag off the log" in history
