@@ -206,9 +206,11 @@ def _submit_payload_factory(mentor_user) -> Callable[[], dict]:
 def _followups_for(supervisor) -> int:
     """What filing would have made (issue 14): a follow-up item for each safety
     flag, concern and request to talk in the supervisor's mentors' filed logs
-    (the data set is written by SQL, not filed). A fifth are resolved, and the
-    open ones are due over the last and the next weeks, so some are overdue.
-    run.py removes them with the other rows a run wrote."""
+    (the data set is written by SQL, not filed). Items of logs filed in the
+    last 14 days are open, due over the last and the next week (some
+    overdue); older ones are resolved, but for one in 50 that was left open
+    and is carried by every agenda. run.py removes them with the other rows a
+    run wrote."""
     from django.utils import timezone
 
     from logs_app.models import InteractionLog
@@ -236,14 +238,14 @@ def _followups_for(supervisor) -> int:
             if raised
         ]
         for kind in kinds:
-            resolved = n % 5 == 0
+            resolved = opened < now - dt.timedelta(days=14) and n % 50 != 0
             items.append(
                 FollowUpItem(
                     log_id=log["pk"], kind=kind, mentor_id=log["mentor_id"],
                     site_id=log["participant__site_id"], owner_id=supervisor.pk,
                     state="resolved" if resolved else "open", opened_at=opened,
                     due_at=now + dt.timedelta(hours=(n % 336) - 168),
-                    resolved_at=now if resolved else None,
+                    resolved_at=opened + dt.timedelta(days=2) if resolved else None,
                     resolved_by_id=supervisor.pk if resolved else None,
                     resolution_note="Followed up." if resolved else "",
                 )
