@@ -114,6 +114,8 @@ HISTORY_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "participants_participant": (("UPDATE", "DELETE"), ("preferred_name",)),
     "mentors_assignment": (("UPDATE", "DELETE"), ()),
     "mentors_mentor": (("UPDATE", "DELETE"), ()),
+    # Follow-up items: every change of owner, state, due time or escalation.
+    "supervision_followupitem": (("UPDATE", "DELETE"), ()),
     # Rights: who may see which site, which role, which export level.
     "mentors_mentor_sites": (("INSERT", "UPDATE", "DELETE"), ()),
     "participants_siteaccess": (("INSERT", "UPDATE", "DELETE"), ()),

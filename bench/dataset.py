@@ -204,7 +204,7 @@ SQL = [
         idempotency_key, contact_date, start_time, occurred_at, duration_minutes,
         mode, place, outcome, co_ppm, cigarettes_per_day, stage_of_change,
         quit_date, nrt_in_use, weekly_goal, last_goal_outcome, narrative,
-        reflection_feelings, reflection_concerns, discuss_in_supervision,
+        reflection_feelings, reflection_concerns, concern, discuss_in_supervision,
         safety_concern, is_voided, void_reason, created_at, updated_at,
         submitted_at, reviewed_at, reviewed_by_id)
     SELECT p.mentor_id, p.id, st.status, 1, gen_random_uuid(), l.day, l.start,
@@ -227,6 +227,8 @@ SQL = [
             || ' #' || l.g,
         CASE WHEN l.r4 < 0.5 THEN (%(reflections)s::text[])[1 + l.g %% 3] ELSE '' END,
         CASE WHEN l.r1 < 0.2 THEN 'Should I bring up the quit date again?' ELSE '' END,
+        CASE WHEN l.r1 > 0.99 THEN 'They seemed much more withdrawn than last week.'
+             ELSE '' END,
         l.r2 < 0.1, l.r3 < 0.01, l.r4 > 0.995,
         CASE WHEN l.r4 > 0.995 THEN 'Filed twice' ELSE '' END,
         (l.day + l.start) AT TIME ZONE p.time_zone + interval '3 hours',

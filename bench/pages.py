@@ -196,10 +196,68 @@ def _submit_payload_factory(mentor_user) -> Callable[[], dict]:
             "for the weekend. Benchmark log.",
             "reflection_feelings": "",
             "reflection_concerns": "",
+            "concern": "",
             "action": "submit",
         }
 
     return payload
+
+
+def _followups_for(supervisor) -> int:
+    """What filing would have made (issue 14): a follow-up item for each safety
+    flag, concern and request to talk in the supervisor's mentors' filed logs
+    (the data set is written by SQL, not filed). Items of logs filed in the
+    last 14 days are open, due over the last and the next week (some
+    overdue); older ones are resolved, but for one in 50 that was left open
+    and is carried by every agenda. run.py removes them with the other rows a
+    run wrote."""
+    from django.utils import timezone
+
+    from logs_app.models import InteractionLog
+    from supervision.models import FollowUpItem
+
+    now = timezone.now()
+    logs = (
+        InteractionLog.objects.filter(mentor__supervisor=supervisor)
+        .exclude(status=InteractionLog.Status.DRAFT)
+        .filter(_flagged_q())
+        .values("pk", "mentor_id", "participant__site_id", "safety_concern",
+                "discuss_in_supervision", "concern", "submitted_at")
+        .order_by("pk")
+    )  # fmt: skip
+    items = []
+    for n, log in enumerate(logs.iterator()):
+        opened = log["submitted_at"] or now
+        kinds = [
+            kind
+            for kind, raised in (
+                (FollowUpItem.Kind.SAFETY, log["safety_concern"]),
+                (FollowUpItem.Kind.TALK, log["discuss_in_supervision"]),
+                (FollowUpItem.Kind.CONCERN, bool(log["concern"])),
+            )
+            if raised
+        ]
+        for kind in kinds:
+            resolved = opened < now - dt.timedelta(days=14) and n % 50 != 0
+            items.append(
+                FollowUpItem(
+                    log_id=log["pk"], kind=kind, mentor_id=log["mentor_id"],
+                    site_id=log["participant__site_id"], owner_id=supervisor.pk,
+                    state="resolved" if resolved else "open", opened_at=opened,
+                    due_at=now + dt.timedelta(hours=(n % 336) - 168),
+                    resolved_at=opened + dt.timedelta(days=2) if resolved else None,
+                    resolved_by_id=supervisor.pk if resolved else None,
+                    resolution_note="Followed up." if resolved else "",
+                )
+            )  # fmt: skip
+    FollowUpItem.objects.bulk_create(items, batch_size=2000)
+    return len(items)
+
+
+def _flagged_q():
+    from django.db.models import Q
+
+    return Q(safety_concern=True) | Q(discuss_in_supervision=True) | ~Q(concern="")
 
 
 def run(ctx) -> list[tuple[str, float, str]]:
@@ -237,7 +295,9 @@ def run(ctx) -> list[tuple[str, float, str]]:
     mentor_last = _last_page(mentor)
     supervisor_last = _last_page(supervisor)
 
-    figures: list[tuple[str, float, str]] = []
+    figures: list[tuple[str, float, str]] = [
+        ("page_followups_items", _followups_for(supervisor), "items"),
+    ]
     trivial = _measure(clients["anon"], "GET", "/healthz", requests=200)
     admin_page = _measure(
         clients["admin"], "GET", "/admin/logs_app/interactionlog/",
@@ -270,6 +330,8 @@ def run(ctx) -> list[tuple[str, float, str]]:
         ),
         ("review", "supervisor", "GET", "/review/", {}),
         ("team", "supervisor", "GET", "/team/", {}),
+        ("agenda", "supervisor", "GET", "/review/agenda/", {}),
+        ("followups", "supervisor", "GET", "/followups/", {}),
         ("participant", "mentor", "GET", f"/participants/{participant_id}/", {}),
         ("export", "research", "GET", "/export/", {}),
     ]

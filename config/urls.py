@@ -10,5 +10,7 @@ urlpatterns = [
     path("", include("audit.urls")),
     path("", include("notifications.urls")),
     path("", include("logs_app.urls")),
+    path("", include("supervision.urls")),
     path("", include("exports.urls")),
+    path("", include("supervision.urls_meetings")),
 ]

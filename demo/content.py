@@ -59,3 +59,9 @@ CONCERNS = [
     "They asked to borrow money. I said no, but I'd like to talk about it.",
     "They mentioned new medication. Should I tell the clinic?",
 ]
+
+# What worries a mentor about a contact (the log's concern, issue 14).
+WORRIES = [
+    "They seemed much more withdrawn than last week.",
+    "Their partner was angry when I called and they ended the call quickly.",
+]

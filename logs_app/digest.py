@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from core.roles import Role, user_roles
 from logs_app.attention import awaiting_review_q
+from logs_app.hooks import ItemCounts, digest_counts_get
 from logs_app.models import InteractionLog
 from logs_app.selectors_dashboard import (
     TeamWeekRow,
@@ -40,6 +41,8 @@ class Digest:
     gaps: dict[int, int] = field(default_factory=dict)  # mentor id → participants
     role_shares: list[tuple[str, int]] = field(default_factory=list)  # label, %
     escalations: list[Escalation] = field(default_factory=list)
+    # Follow-up items the user owns (open, overdue), from the app above.
+    items: ItemCounts | None = None
 
     @property
     def gap_total(self) -> int:
@@ -47,7 +50,7 @@ class Digest:
 
     @property
     def is_empty(self) -> bool:
-        return not self.rows and not self.escalations
+        return not self.rows and not self.escalations and self.items is None
 
 
 def supervised_mentors(user) -> list[Mentor]:
@@ -67,10 +70,16 @@ def digest_get(
 ) -> Digest:
     """The digest for `user` over the local dates `start`–`end`: per supervised
     mentor the team-week figures, participants not met for 14+ days, the team's
-    role-function mix, and (for site leads) logs waiting too long for review."""
+    role-function mix, (for site leads) logs waiting too long for review, and
+    the counts of their open and overdue follow-up items."""
     now = now or timezone.now()
     mentors = supervised_mentors(user)
-    digest = Digest(start=start, end=end, escalations=_escalations(user, now))
+    digest = Digest(
+        start=start,
+        end=end,
+        escalations=_escalations(user, now),
+        items=digest_counts_get(user=user, now=now),
+    )
     if not mentors:
         return digest
     week = team_week_get(user=user, mentors=mentors, week=(start, end))

@@ -39,6 +39,7 @@ SCALAR_FIELDS = (
     "narrative",
     "reflection_feelings",
     "reflection_concerns",
+    "concern",
     "discuss_in_supervision",
     "safety_concern",
 )
@@ -102,7 +103,9 @@ MEETING_REQUIRED = {
 
 # The mentor's reflections: theirs, their supervisor's and admins' to read
 # (research staff's with consent); left out of the history shown to others.
-REFLECTION_FIELDS = ("reflection_feelings", "reflection_concerns")
+# The concern (issue 14) is one: free text in the mentor's words about the
+# contact, read like the others and exported only with consent.
+REFLECTION_FIELDS = ("reflection_feelings", "reflection_concerns", "concern")
 # What a mentor types in their own words (may name people and health details):
 # never in error reports (AUD-5), the admin, audit rows or mail.
 FREE_TEXT_FIELDS = ("narrative", *REFLECTION_FIELDS, "weekly_goal")

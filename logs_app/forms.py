@@ -121,6 +121,7 @@ class InteractionLogForm(forms.ModelForm):
             "narrative",
             "reflection_feelings",
             "reflection_concerns",
+            "concern",
             "discuss_in_supervision",
         ]
         widgets = {
@@ -139,6 +140,7 @@ class InteractionLogForm(forms.ModelForm):
             "narrative": forms.Textarea(attrs={"rows": 5}),
             "reflection_feelings": forms.Textarea(attrs={"rows": 3}),
             "reflection_concerns": forms.Textarea(attrs={"rows": 3}),
+            "concern": forms.Textarea(attrs={"rows": 3}),
         }
         labels = {
             "outcome": _("What happened?"),
@@ -152,7 +154,8 @@ class InteractionLogForm(forms.ModelForm):
             "reflection_feelings": _(
                 "How did this contact affect you? What came up for you as a mentor?"
             ),
-            "reflection_concerns": _("Any questions or concerns for your supervisor?"),
+            "reflection_concerns": _("Any questions for your supervisor?"),
+            "concern": _("Anything about this contact that worries you?"),
             "discuss_in_supervision": _("I'd like to talk about this in supervision"),
             "safety_concern": _("I have a safety concern about this participant"),
         }
@@ -167,7 +170,10 @@ class InteractionLogForm(forms.ModelForm):
                 "Optional. Only your supervisor reads this, and research staff if "
                 "you agreed to that."
             ),
-            "reflection_concerns": _("Optional. Your supervisor reads this."),
+            "reflection_concerns": _(
+                "Optional. Your supervisor answers it in the feedback on this log."
+            ),
+            "concern": _("Your supervisor will follow it up."),
             "safety_concern": _(
                 "Your supervisor is told right away. If someone is in danger now, "
                 "call emergency services first."
@@ -374,14 +380,31 @@ class LogFilterForm(forms.Form):
         required=False,
         choices=[("", _("Any status")), *InteractionLog.Status.choices],
     )
+    # Only for a supervisor (the mentors they supervise); removed otherwise.
+    mentor = forms.ModelChoiceField(
+        queryset=Mentor.objects.none(),
+        required=False,
+        label=_("Mentor"),
+        empty_label=_("All mentors"),
+    )
 
-    def __init__(self, *args: Any, participants, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, participants, mentors=None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if mentors is None:
+            del self.fields["mentor"]
+        else:
+            self.fields["mentor"].queryset = mentors
         self.fields["participant"].queryset = participants
         # Preferred names only on the mentor's own form; filters show study IDs.
         self.fields["participant"].label_from_instance = lambda obj: obj.study_id
         self.fields["participant"].label = _("Participant")
         self.fields["status"].label = _("Status")
+
+    @property
+    def refuses_whom(self) -> bool:
+        """A participant or mentor outside those offered: the list is then
+        empty, never wider (a foreign id must not fall back to everything)."""
+        return bool({"participant", "mentor"} & set(self.errors))
 
 
 class ReviewForm(forms.Form):
@@ -399,9 +422,10 @@ class ReviewForm(forms.Form):
         label=_("Feedback for the mentor"),
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_(
-            "Start with what went well. Optional when you mark the log reviewed; "
-            "needed when you return it, so the mentor knows what to change. "
-            "Send feedback shares it now and keeps the log in your queue."
+            "Start with what went well. It goes with whichever button you press: "
+            "optional when you mark the log reviewed; needed when you return it, "
+            "so the mentor knows what to change. Send feedback only shares it now "
+            "and keeps the log in your queue."
         ),
     )
     # Set by the button pressed (name="action"); never shown as a field.
@@ -409,7 +433,7 @@ class ReviewForm(forms.Form):
         choices=[
             (REVIEW, _("Mark reviewed")),
             (RETURN, _("Return for revision")),
-            (FEEDBACK, _("Send feedback")),
+            (FEEDBACK, _("Send feedback only")),
         ],
         error_messages={
             "required": _("Choose what to do: press one of the buttons."),

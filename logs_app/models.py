@@ -193,8 +193,18 @@ class InteractionLog(models.Model):
     reflection_feelings = models.TextField(
         _("how this contact affected you"), blank=True
     )
+    # A question for the supervisor (issue 14: once "questions or concerns"; the
+    # column kept its name and its data). A supervisor's comment answers it.
     reflection_concerns = models.TextField(
-        _("questions or concerns for your supervisor"), blank=True
+        _("questions for your supervisor"), blank=True
+    )
+    # When the supervisor answered the question in the thread; a changed question
+    # is unanswered again (logs_app.attention: an answered one is routine).
+    question_answered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Something about the contact that worries the mentor: followed up by the
+    # supervisor (issue 14), never mixed with a question.
+    concern = models.TextField(
+        _("anything about this contact that worries you"), blank=True
     )
     discuss_in_supervision = models.BooleanField(
         _("discuss in supervision"), default=False
@@ -242,6 +252,12 @@ class InteractionLog(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(version__gte=1), name="log_version_positive"
+            ),
+            # Only a question can be answered.
+            models.CheckConstraint(
+                condition=Q(question_answered_at__isnull=True)
+                | ~Q(reflection_concerns=""),
+                name="log_answered_has_question",
             ),
             models.CheckConstraint(
                 condition=~Q(status="reviewed")
@@ -354,6 +370,8 @@ class LogComment(models.Model):
     created_at = models.DateTimeField()
     # Supervisor feedback stays "unread" on the mentor's My week until acknowledged.
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    # A return's request, once the mentor resubmitted the log (issue 14).
+    addressed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -369,7 +387,12 @@ class LogComment(models.Model):
                 condition=~Q(kind__in=["return", "reply", "addendum", "feedback"])
                 | ~Q(body=""),
                 name="comment_body_required",
-            )
+            ),
+            # Only a return asks for something to be addressed.
+            models.CheckConstraint(
+                condition=Q(addressed_at__isnull=True) | Q(kind="return"),
+                name="comment_addressed_is_return",
+            ),
         ]
 
     def __str__(self) -> str:

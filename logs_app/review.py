@@ -20,18 +20,45 @@ from logs_app.permissions import LogAccess
 
 
 class AlreadyReviewed(Exception):
-    """Another supervisor acted on the log first; nothing of ours was lost."""
+    """Another supervisor acted on the log first, or its mentor changed it:
+    nothing was written. `log` is the log as it is now; the caller still holds
+    the comment, to give back to whoever typed it."""
 
-    def __init__(self, log: InteractionLog, kept_comment: LogComment | None) -> None:
+    def __init__(self, log: InteractionLog) -> None:
         super().__init__("already acted on")
         self.log = log
-        self.kept_comment = kept_comment
 
 
 def _comment(*, log: InteractionLog, author, kind: str, body: str, now) -> LogComment:
-    return LogComment.objects.create(
+    """Add to the thread. The supervisor's first words after the mentor asked a
+    question answer it (issue 14), whichever way they were sent."""
+    comment = LogComment.objects.create(
         log=log, author=author, kind=kind, body=body.strip(), created_at=now
     )
+    if comment.is_from_supervisor and comment.body:
+        _question_answer(log=log, comment=comment, actor=author, now=now)
+    return comment
+
+
+def _question_answer(
+    *, log: InteractionLog, comment: LogComment, actor, now: dt.datetime
+) -> None:
+    """Record that `comment` answered the log's open question, if it has one.
+    A conditional update: answering twice keeps the first time, and the log's
+    version is not bumped (a routine log stays markable from an open queue)."""
+    answered = (
+        InteractionLog.objects.filter(pk=log.pk, question_answered_at__isnull=True)
+        .exclude(reflection_concerns="")
+        .update(question_answered_at=now)
+    )
+    if answered:
+        log.question_answered_at = now
+        audit_record(
+            action="log.question_answer",
+            obj=log,
+            actor=actor,
+            details={"comment": comment.pk},
+        )
 
 
 @sensitive_variables()
@@ -48,8 +75,9 @@ def log_review(
 
     Returning needs a comment; a review comment is optional. The log must still
     be submitted at `expected_version`: if another supervisor got there first
-    (or the mentor changed it meanwhile), AlreadyReviewed is raised and a
-    comment typed here is kept as plain feedback, so nothing is lost or doubled.
+    (or the mentor changed it meanwhile), AlreadyReviewed is raised and nothing
+    is written, not even the comment: it was written about what the supervisor
+    read, so they decide again (the review page gives it back in its box).
     The review's revision and audit row are written in its transaction."""
     now = now or timezone.now()
     comment = comment.strip()
@@ -57,27 +85,14 @@ def log_review(
         raise ValidationError(
             {"comment": _("Say what to change, so the mentor knows what to do next.")}
         )
-    kept = None
     with transaction.atomic():
         db_actor_set(actor)
         log = InteractionLog.objects.select_for_update().get(pk=log.pk)
-        stale = log.status != InteractionLog.Status.SUBMITTED or (
+        if log.status != InteractionLog.Status.SUBMITTED or (
             log.version != expected_version
-        )
-        if stale and comment:
-            kept = _comment(
-                log=log,
-                author=actor,
-                kind=LogComment.Kind.FEEDBACK,
-                body=comment,
-                now=now,
-            )
-        elif not stale:
-            _apply_review(
-                log=log, actor=actor, approve=approve, comment=comment, now=now
-            )
-    if stale:  # raised after the commit, so the kept comment stays
-        raise AlreadyReviewed(log, kept)
+        ):
+            raise AlreadyReviewed(log)
+        _apply_review(log=log, actor=actor, approve=approve, comment=comment, now=now)
     return log
 
 
@@ -249,6 +264,7 @@ def log_comment_add(
     else:
         raise ValidationError(_("Only the mentor and their supervisor write here."))
     with transaction.atomic():
+        db_actor_set(actor)  # feedback may answer the question: a change of the log
         comment = _comment(log=log, author=actor, kind=kind, body=body, now=now)
         if kind != LogComment.Kind.FEEDBACK:
             # Replying answers the feedback: it no longer waits on My week.

@@ -4,13 +4,15 @@ the number of queries does not grow with the number of rows."""
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import (
+    BooleanField,
     Count,
+    ExpressionWrapper,
     IntegerField,
     Max,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -18,7 +20,11 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from core.timeutils import iso_week_bounds, local_today
-from logs_app.attention import attention_rank, awaiting_review_q, needs_attention_q
+from logs_app.attention import (
+    attention_rank,
+    awaiting_review_q,
+    routine_q,
+)
 from logs_app.fields import OPTION_FIELDS, REFLECTION_FIELDS
 from logs_app.models import InteractionLog, LogComment, LogRevision
 from mentors.models import Assignment, Mentor, mentor_tz
@@ -104,6 +110,7 @@ def log_list(
     *,
     user,
     participant: Participant | None = None,
+    mentor: Mentor | None = None,
     week: tuple[dt.date, dt.date] | None = None,
     status: str | None = None,
 ) -> QuerySet[InteractionLog]:
@@ -116,6 +123,8 @@ def log_list(
     )
     if participant is not None:
         logs = logs.filter(participant=participant)
+    if mentor is not None:
+        logs = logs.filter(mentor=mentor)
     if week is not None:
         logs = logs.filter(contact_date__range=week)
     if status:
@@ -126,6 +135,16 @@ def log_list(
 def log_filter_participants(*, user) -> QuerySet[Participant]:
     """Participants offered in the log list's filter: those the user may see."""
     return Participant.objects.visible_to(user).order_by("study_id")
+
+
+def log_filter_mentors(*, user) -> QuerySet[Mentor]:
+    """Mentors offered in a supervisor's log list filter: those they supervise."""
+    return (
+        Mentor.objects.visible_to(user)
+        .filter(supervisor=user)
+        .select_related("user")
+        .order_by("user__first_name", "user__username")
+    )
 
 
 def log_detail_get(*, log: InteractionLog, with_reflections: bool) -> dict[str, Any]:
@@ -143,16 +162,100 @@ def log_detail_get(*, log: InteractionLog, with_reflections: bool) -> dict[str, 
 
 
 # --- supervision ---------------------------------------------------------------------
-def review_queue_list(*, user) -> QuerySet[InteractionLog]:
+@dataclass(frozen=True)
+class QueueFilter:
+    """The review queue's filters, carried in the URL from the queue to each
+    review page and back (?mentor=&participant=). A value that is not a number
+    is kept as 0, which matches nothing: a bad or foreign filter gives an
+    empty list, never a wider one."""
+
+    mentor: int | None = None
+    participant: int | None = None
+
+    @classmethod
+    def from_query(cls, query) -> "QueueFilter":
+        def pick(name: str) -> int | None:
+            raw = (query.get(name) or "").strip()
+            if not raw:
+                return None
+            return int(raw) if raw.isdigit() and len(raw) < 10 else 0
+
+        return cls(mentor=pick("mentor"), participant=pick("participant"))
+
+    def __bool__(self) -> bool:
+        return self.mentor is not None or self.participant is not None
+
+    def querystring(self) -> str:
+        """ "?mentor=3&participant=5" (only the set ones), or ""."""
+        pairs = [(k, v) for k, v in vars(self).items() if v is not None]
+        return "?" + urlencode(pairs) if pairs else ""
+
+
+# The queue's order: safety flags, then what asks for supervision, then oldest.
+QUEUE_ORDER = ("-safety_concern", "-needs_attention", "submitted_at", "pk")
+
+
+def review_queue_list(
+    *, user, filters: QueueFilter = QueueFilter()
+) -> QuerySet[InteractionLog]:
     """Submitted logs of the mentors `user` supervises, waiting for review:
     safety flags first, then concerns and requests for supervision, then the
-    oldest first."""
-    return (
+    oldest first. Each log says whether it is routine (`is_routine`: it may be
+    marked reviewed in bulk). The filters narrow it to one mentor and/or one
+    participant, within what `user` supervises."""
+    logs = (
         InteractionLog.objects.visible_to(user)
         .filter(awaiting_review_q(), mentor__supervisor=user)
         .select_related("participant", "mentor__user")
-        .annotate(needs_attention=attention_rank())
-        .order_by("-safety_concern", "-needs_attention", "submitted_at", "pk")
+        .annotate(
+            needs_attention=attention_rank(),
+            is_routine=ExpressionWrapper(routine_q(), output_field=BooleanField()),
+        )
+        .order_by(*QUEUE_ORDER)
+    )
+    if filters.mentor is not None:
+        logs = logs.filter(mentor_id=filters.mentor)
+    if filters.participant is not None:
+        logs = logs.filter(participant_id=filters.participant)
+    return logs
+
+
+def review_queue_next(
+    *, user, log: InteractionLog, filters: QueueFilter = QueueFilter()
+) -> InteractionLog | None:
+    """The log after `log` in the (filtered) review queue, in the queue's own
+    order, from the same queryset; when `log` was the last, the first one still
+    waiting (logs skipped earlier). `log` itself may have left the queue (just
+    reviewed): its place is worked out from its own columns. None when nothing
+    else waits. One query, two when it wraps round."""
+    queue = review_queue_list(user=user, filters=filters).exclude(pk=log.pk)
+    rank = Subquery(
+        InteractionLog.objects.filter(pk=log.pk)
+        .annotate(rank=attention_rank())
+        .values("rank")[:1],
+        output_field=IntegerField(),
+    )
+    same_safety = Q(safety_concern=log.safety_concern)
+    after = Q(pk__in=[]) if not log.safety_concern else Q(safety_concern=False)
+    after |= same_safety & Q(needs_attention__lt=rank)
+    same_rank = same_safety & Q(needs_attention=rank)
+    if log.submitted_at is not None:
+        after |= same_rank & Q(submitted_at__gt=log.submitted_at)
+        after |= same_rank & Q(submitted_at=log.submitted_at, pk__gt=log.pk)
+    return queue.filter(after).first() or queue.first()
+
+
+def review_queue_participants(*, user) -> QuerySet[Participant]:
+    """Participants offered in the queue's filter: those of the mentors `user`
+    supervises (within the participants `user` may see)."""
+    return (
+        Participant.objects.visible_to(user)
+        .filter(
+            pk__in=Assignment.objects.filter(mentor__supervisor=user).values(
+                "participant"
+            )
+        )
+        .order_by("study_id")
     )
 
 
@@ -199,39 +302,36 @@ def participant_recent_logs(
     )
 
 
+def revision_request_list(*, log: InteractionLog) -> list[LogComment]:
+    """What the supervisor asked when they returned `log`, with any feedback
+    they added since: the top of its edit form (issue 14). Empty unless the
+    log is returned. One query; a log's thread is short."""
+    if log.status != InteractionLog.Status.RETURNED:
+        return []
+    said = list(
+        log.comments.filter(kind__in=LogComment.FROM_SUPERVISOR)
+        .select_related("author")
+        .order_by("created_at", "pk")
+    )
+    returns = [i for i, c in enumerate(said) if c.kind == LogComment.Kind.RETURN]
+    return said[returns[-1] :] if returns else []
+
+
 def log_thread(*, log: InteractionLog) -> list[LogComment]:
     return list(log.comments.select_related("author").order_by("created_at", "pk"))
 
 
-def agenda_list(*, user, week: tuple[dt.date, dt.date]) -> list[InteractionLog]:
-    """Logs of `user`'s mentors in the week that need supervision time: a
-    request to discuss, a concern, or a safety flag, with their threads."""
-    return list(
-        InteractionLog.objects.visible_to(user)
-        .filter(mentor__supervisor=user, is_voided=False, contact_date__range=week)
-        .exclude(status=InteractionLog.Status.DRAFT)
-        .filter(needs_attention_q())
-        .select_related("participant", "mentor__user")
-        .prefetch_related(
-            Prefetch(
-                "comments",
-                queryset=LogComment.objects.select_related("author").order_by(
-                    "created_at", "pk"
-                ),
-            )
-        )
-        .order_by("-safety_concern", "mentor__user__first_name", "contact_date", "pk")
-    )
-
-
 def unread_feedback_list(*, mentor: Mentor) -> list[LogComment]:
-    """Supervisor feedback on the mentor's logs not yet acknowledged."""
+    """Supervisor feedback on the mentor's logs not yet acknowledged. A returned
+    log's feedback is left out: My week lists that log once, under the logs to
+    change, whose link opens the form with the request at the top (issue 14)."""
     return list(
         LogComment.objects.filter(
             log__mentor=mentor,
             kind__in=LogComment.FROM_SUPERVISOR,
             acknowledged_at__isnull=True,
         )
+        .exclude(log__status=InteractionLog.Status.RETURNED)
         .select_related("log__participant", "author")
         .order_by("-created_at", "-pk")
     )

@@ -104,9 +104,12 @@ def team_week_get(
             seen=Count("participant", filter=met, distinct=True),
             reflections=Count(
                 "pk",
-                filter=~Q(reflection_feelings="") | ~Q(reflection_concerns=""),
+                filter=~Q(reflection_feelings="")
+                | ~Q(reflection_concerns="")
+                | ~Q(concern=""),
             ),
-            concerns=Count("pk", filter=~Q(reflection_concerns="")),
+            # The mentor's concerns (issue 14): questions are not counted here.
+            concerns=Count("pk", filter=~Q(concern="")),
             safety=Count("pk", filter=Q(safety_concern=True)),
             awaiting=Count("pk", filter=Q(status=InteractionLog.Status.SUBMITTED)),
         )

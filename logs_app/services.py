@@ -21,10 +21,12 @@ from core.jobs import run_after_commit_if_eager
 from core.timeutils import local_instant
 from logs_app.fields import OPTION_FIELDS, SCALAR_FIELDS
 from logs_app.history import field_value, log_snapshot, snapshot_diff, values_snapshot
+from logs_app.hooks import filed_notify
 from logs_app.mail import safety_alert_write
 from logs_app.models import (
     InteractionLog,
     LogAutosave,
+    LogComment,
     LogRevision,
 )
 from mentors.models import Assignment, Mentor
@@ -84,6 +86,7 @@ def log_save(
       version with different content raises LogConflict; the same content is a
       harmless repeat and changes nothing.
     - `submit`: file it (draft/returned → submitted); filed logs stay filed.
+      Resubmitting a returned log addresses the supervisor's request.
     Edits of filed logs keep the previous values in LogRevision; creating,
     submitting and editing a filed log are audited (draft autosaves are work
     in progress and are not)."""
@@ -128,8 +131,14 @@ def log_save(
             now=now,
         )
         LogAutosave.objects.filter(log=log, user=actor).delete()
+        if before["status"] == InteractionLog.Status.RETURNED:
+            _resubmit_after_return(log=log, actor=actor, now=now)
         if _raises_safety_alert(before, log):
             _safety_alert(log=log, now=now)
+        if log.status == InteractionLog.Status.SUBMITTED:
+            # The apps above (follow-up items) see every filed change, in
+            # this transaction.
+            filed_notify(log=log, actor=actor, now=now)
     return SaveResult(log=log, created=created, replayed=False, changed=True)
 
 
@@ -179,8 +188,12 @@ def _apply_values(
     """Set the form's values, the status, the filing time, the contact's
     instant in the site's clock and the next version on the (unsaved) log."""
     filed_before = log.status != InteractionLog.Status.DRAFT
+    question = log.reflection_concerns
     for name in SCALAR_FIELDS:
         setattr(log, name, field_value(name, values.get(name)))
+    if log.reflection_concerns != question:
+        # A new or changed question waits for its own answer (issue 14).
+        log.question_answered_at = None
     if log.outcome == "":
         log.outcome = InteractionLog.Outcome.MET
     log.status = status
@@ -280,6 +293,27 @@ def _record_history(
             "fields": sorted(changes),
             **({"created": True} if created else {}),
         },
+    )
+
+
+def _resubmit_after_return(*, log: InteractionLog, actor, now: dt.datetime) -> None:
+    """The mentor sent a returned log back (issue 14): the supervisor's request
+    is addressed, and their feedback on the log counts as read, since the
+    mentor worked through it on the form. In the filing's transaction, audited
+    (comment ids and counts only)."""
+    requests = LogComment.objects.filter(
+        log=log, kind=LogComment.Kind.RETURN, addressed_at__isnull=True
+    )
+    addressed = sorted(requests.values_list("pk", flat=True))
+    requests.filter(pk__in=addressed).update(addressed_at=now)
+    read = LogComment.objects.filter(
+        log=log, kind__in=LogComment.FROM_SUPERVISOR, acknowledged_at__isnull=True
+    ).update(acknowledged_at=now)
+    audit_record(
+        action="log.return_addressed",
+        obj=log,
+        actor=actor,
+        details={"version": log.version, "comments": addressed, "read": read},
     )
 
 

@@ -25,7 +25,6 @@ urlpatterns = [
     # Supervision: review and feedback
     path("review/", views_review.review_queue, name="review_queue"),
     path("review/bulk/", views_review.review_bulk, name="review_bulk"),
-    path("review/agenda/", views_review.supervision_agenda, name="supervision_agenda"),
     path("logs/<int:pk>/review/", views_review.log_review, name="log_review"),
     path(
         "logs/<int:pk>/comments/", views_review.log_comment_add, name="log_comment_add"

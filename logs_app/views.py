@@ -20,6 +20,7 @@ from logs_app import selectors
 from logs_app.fields import FREE_TEXT_FIELDS, OPTION_FIELDS
 from logs_app.forms import CommentForm, InteractionLogForm, LogFilterForm
 from logs_app.history import log_snapshot, snapshot_diff, values_snapshot
+from logs_app.hooks import LogPanels
 from logs_app.models import InteractionLog
 from logs_app.permissions import (
     LogAccess,
@@ -53,16 +54,24 @@ def my_week(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def log_list(request: HttpRequest) -> HttpResponse:
+    supervises = Role.SUPERVISOR in user_roles(request.user)
     filters = LogFilterForm(
-        request.GET, participants=selectors.log_filter_participants(user=request.user)
+        request.GET,
+        participants=selectors.log_filter_participants(user=request.user),
+        mentors=selectors.log_filter_mentors(user=request.user) if supervises else None,
     )
     cleaned = filters.cleaned_data if filters.is_valid() else {}
     logs = selectors.log_list(
         user=request.user,
         participant=cleaned.get("participant"),
+        mentor=cleaned.get("mentor"),
         week=cleaned.get("week"),
         status=cleaned.get("status"),
     )
+    if supervises and filters.refuses_whom:
+        # A supervisor naming a mentor or participant outside their own gets an
+        # empty list, never the whole list as if filtered (issue 14).
+        logs = logs.none()
     page = DeferredJoinPaginator(logs, settings.PEERLOG_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -83,6 +92,13 @@ def log_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "logs_app/interactionlog_detail.html", context)
 
 
+def _log_tz(log: InteractionLog | None):
+    """Times about a log read in the site's clock, like the contact itself."""
+    if log is None:
+        return timezone.get_current_timezone()
+    return log.participant.site.tzinfo if log.participant else mentor_tz(log.mentor)
+
+
 def log_page_context(request: HttpRequest, log: InteractionLog, **extra: Any) -> dict:
     """What the log page and the supervisor's review page show."""
     access = LogAccess(request.user, log)
@@ -98,12 +114,12 @@ def log_page_context(request: HttpRequest, log: InteractionLog, **extra: Any) ->
         can_void=access.can_void,
         show_preferred_name=access.can_write_thread,
         show_reflections=show_reflections,
-        # Times read in the site's clock, like the contact itself.
-        display_tz=log.participant.site.tzinfo
-        if log.participant
-        else mentor_tz(log.mentor),
+        display_tz=_log_tz(log),
         thread=selectors.log_thread(log=log) if access.can_read_thread else None,
         has_unread=False,
+        # What the apps above logs_app show about the log (issue 14: its
+        # follow-up items), rendered by them.
+        panels=LogPanels(request, log),
     )
     if context["thread"] and is_author:
         context["has_unread"] = any(
@@ -332,6 +348,7 @@ def _save(
         form.add_error(None, exc)
         return _render_form(request, form, log=log, status=400)
     saved = result.log
+    returned = log is not None and log.status == InteractionLog.Status.RETURNED
     if result.replayed:
         messages.info(
             request, _("This log was already submitted. Nothing was filed twice.")
@@ -341,6 +358,9 @@ def _save(
             request, _("Draft saved. You can finish it later from My week.")
         )
         return redirect("log_edit", pk=saved.pk)
+    elif returned:
+        # Issue 14: say plainly where the log went, and who has it now.
+        messages.success(request, _resubmitted_message(saved))
     elif filed:
         messages.success(
             request, _("Changes saved. The earlier version is kept in the history.")
@@ -348,6 +368,16 @@ def _save(
     else:
         messages.success(request, _("Thank you. Your log is submitted."))
     return redirect("log_detail", pk=saved.pk)
+
+
+def _resubmitted_message(log: InteractionLog) -> str:
+    supervisor = log.mentor.supervisor
+    if supervisor is None:
+        return _("Submitted again. The log went back for review.")
+    return _(
+        "Submitted again. The log went back to your supervisor, %(name)s, for "
+        "review, and their request is marked as addressed."
+    ) % {"name": supervisor.get_full_name() or supervisor.get_username()}
 
 
 def _render_conflict(
@@ -399,6 +429,10 @@ def _render_form(
             "autosave_url": autosave_url,
             "autosave_interval": settings.PEERLOG_AUTOSAVE_INTERVAL_MS,
             "conflict_fields": conflict_fields or [],
+            "revision_request": selectors.revision_request_list(log=log)
+            if log is not None
+            else [],
+            "display_tz": _log_tz(log),
         },
         status=status,
     )

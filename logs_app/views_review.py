@@ -5,6 +5,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -14,41 +15,36 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.services import audit_record
 from core.params import parse_int
-from core.timeutils import iso_week_bounds, iso_week_label
 from logs_app import review as review_services
 from logs_app import selectors
-from logs_app.attention import routine_q
-from logs_app.forms import CommentForm, ReviewForm, VoidForm, WeekField
+from logs_app.forms import CommentForm, ReviewForm, VoidForm
 from logs_app.models import InteractionLog
 from logs_app.permissions import (
     get_log_for_review,
     get_log_for_thread,
     get_log_for_void,
-    get_supervised_mentors,
     require_supervisor,
 )
 from logs_app.review import AlreadyReviewed
-from logs_app.selectors_dashboard import team_today
 from logs_app.views import log_page_context
 
 
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
     require_supervisor(request.user)
-    logs = selectors.review_queue_list(user=request.user)
+    filters = selectors.QueueFilter.from_query(request.GET)
+    logs = selectors.review_queue_list(user=request.user, filters=filters)
     page = Paginator(logs, 50).get_page(request.GET.get("page"))
-    routine = set(
-        logs.filter(
-            routine_q(), pk__in=[log.pk for log in page.object_list]
-        ).values_list("pk", flat=True)
-    )
     return render(
         request,
         "logs_app/review_queue.html",
         {
             "page": page,
-            "routine": routine,
+            "routine": {log.pk for log in page.object_list if log.is_routine},
             "mentors": selectors.review_queue_counts(user=request.user),
+            "participants": selectors.review_queue_participants(user=request.user),
+            "filters": filters,
+            "queue_query": filters.querystring(),
         },
     )
 
@@ -93,6 +89,8 @@ def review_bulk(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("comment")
 @require_http_methods(["GET", "POST"])
 def log_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """The review page. The queue's filters ride along in the URL (the form
+    posts back to it), so "Next" walks the same filtered queue."""
     log = get_log_for_review(request.user, pk)
     form = ReviewForm(request.POST or None, initial={"version": log.version})
     if request.method == "GET":
@@ -103,19 +101,20 @@ def log_review(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _add_review_errors(form, exc)
         except AlreadyReviewed as exc:
-            messages.warning(request, _already_message(exc))
-            return redirect("log_review", pk=log.pk)
+            return _review_conflict(request, exc.log, form.cleaned_data["comment"])
     return _review_page(request, log, form, status=400)
 
 
 def _review_act(request: HttpRequest, log: InteractionLog, data: dict) -> HttpResponse:
     """Do what the pressed button says with the one box's text, and say exactly
-    what happened."""
+    what happened: the mentor is said to see feedback only when a comment was
+    saved. Back to the same page, where "Next" is waiting."""
     comment = data["comment"].strip()
+    back = reverse("log_review", args=[log.pk]) + _queue_query(request)
     if data["action"] == ReviewForm.FEEDBACK:
         review_services.log_comment_add(actor=request.user, log=log, body=comment)
         messages.success(request, _("Feedback sent to the mentor."))
-        return redirect("log_review", pk=log.pk)
+        return redirect(back)
     approve = data["action"] == ReviewForm.REVIEW
     review_services.log_review(
         actor=request.user,
@@ -132,7 +131,30 @@ def _review_act(request: HttpRequest, log: InteractionLog, data: dict) -> HttpRe
         )
     else:
         messages.success(request, _("Marked reviewed."))
-    return redirect("review_queue")
+    return redirect(back)
+
+
+def _review_conflict(
+    request: HttpRequest, log: InteractionLog, comment: str
+) -> HttpResponse:
+    """Someone else acted first, or the mentor changed the log: nothing was
+    saved, and what was typed comes back in the box on the fresh page (the
+    review box while the log still waits, else the thread's box)."""
+    messages.warning(request, _already_message(log))
+    if log.status == InteractionLog.Status.SUBMITTED:
+        form = ReviewForm(initial={"version": log.version, "comment": comment})
+        return _review_page(request, log, form, status=409)
+    return _review_page(
+        request,
+        log,
+        ReviewForm(initial={"version": log.version}),
+        status=409,
+        comment_form=CommentForm(initial={"body": comment}),
+    )
+
+
+def _queue_query(request: HttpRequest) -> str:
+    return selectors.QueueFilter.from_query(request.GET).querystring()
 
 
 def _add_review_errors(form: ReviewForm, exc: ValidationError) -> None:
@@ -147,12 +169,17 @@ def _add_review_errors(form: ReviewForm, exc: ValidationError) -> None:
 
 
 def _review_page(
-    request: HttpRequest, log: InteractionLog, form: ReviewForm, status: int = 200
+    request: HttpRequest,
+    log: InteractionLog,
+    form: ReviewForm,
+    status: int = 200,
+    comment_form: CommentForm | None = None,
 ) -> HttpResponse:
     audit_record(request=request, action="log.view", obj=log)
     # While the log waits for review the review panel's box is the only one;
     # afterwards the thread's own box takes further feedback.
     waiting = log.status == InteractionLog.Status.SUBMITTED
+    filters = selectors.QueueFilter.from_query(request.GET)
     return render(
         request,
         "logs_app/interactionlog_review.html",
@@ -160,8 +187,12 @@ def _review_page(
             request,
             log,
             form=form,
-            comment_form=None if waiting else CommentForm(),
+            comment_form=None if waiting else comment_form or CommentForm(),
             recent=selectors.participant_recent_logs(user=request.user, log=log),
+            next_log=selectors.review_queue_next(
+                user=request.user, log=log, filters=filters
+            ),
+            queue_query=filters.querystring(),
         ),
         status=status,
     )
@@ -201,15 +232,15 @@ def log_comment_add(request: HttpRequest, pk: int) -> HttpResponse:
             if new := [error for error in errors if error not in shown]:
                 review.add_error(field, new)
         return _review_page(request, log, review, status=400)
-    context = log_page_context(request, log, comment_form=form)
     if target == "log_review":
-        context["form"] = ReviewForm(initial={"version": log.version})
-        context["recent"] = selectors.participant_recent_logs(
-            user=request.user, log=log
+        return _review_page(
+            request,
+            log,
+            ReviewForm(initial={"version": log.version}),
+            status=400,
+            comment_form=form,
         )
-        return render(
-            request, "logs_app/interactionlog_review.html", context, status=400
-        )
+    context = log_page_context(request, log, comment_form=form)
     return render(request, "logs_app/interactionlog_detail.html", context, status=400)
 
 
@@ -258,36 +289,7 @@ def feedback_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("log_detail", pk=log.pk)
 
 
-@require_GET
-def supervision_agenda(request: HttpRequest) -> HttpResponse:
-    require_supervisor(request.user)
-    week_field = WeekField(required=False)
-    try:
-        week = week_field.clean(request.GET.get("week", ""))
-    except ValidationError:
-        messages.warning(request, _("That week was not understood; showing this week."))
-        week = None
-    if week is None:
-        # This week where the team works, as on the team pages; not the server's.
-        mentors = list(get_supervised_mentors(request.user))
-        week = iso_week_bounds(team_today(mentors))
-    logs = selectors.agenda_list(user=request.user, week=week)
-    return render(
-        request,
-        "logs_app/supervision_agenda.html",
-        {
-            "logs": logs,
-            "week_start": week[0],
-            "week_end": week[1],
-            "week_label": iso_week_label(week[0]),
-            "safety": [log for log in logs if log.safety_concern],
-            "others": [log for log in logs if not log.safety_concern],
-        },
-    )
-
-
-def _already_message(exc: AlreadyReviewed) -> str:
-    log = exc.log
+def _already_message(log: InteractionLog) -> str:
     if log.status == InteractionLog.Status.REVIEWED and log.reviewed_by is not None:
         message = _("%(who)s already marked this log reviewed at %(time)s.") % {
             "who": log.reviewed_by.get_full_name() or log.reviewed_by.get_username(),
@@ -299,6 +301,4 @@ def _already_message(exc: AlreadyReviewed) -> str:
         message = _(
             "The mentor changed this log while you were reading it. Look again."
         )
-    if exc.kept_comment is not None:
-        message += " " + _("Your comment was kept in the thread below.")
-    return message
+    return message + " " + _("Nothing was saved; what you typed is still in the box.")

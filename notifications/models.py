@@ -20,6 +20,7 @@ class Notification(models.Model):
         DIGEST = "digest", _("Supervisor digest")
         SAFETY_ALERT = "safety_alert", _("Safety alert")
         EXPORT_READY = "export_ready", _("Export ready")
+        FOLLOWUP_OVERDUE = "followup_overdue", _("Overdue follow-up item")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting to send")

@@ -42,8 +42,12 @@ from logs_app import (
 )
 from logs_app.forms import LogFilterForm
 from logs_app.models import InteractionLog
+from supervision import views as views_supervision
+from supervision.forms import FollowUpFilterForm
+from supervision.models import FollowUpItem
 from tests.conftest import NOW
 from tests.factories import InteractionLogFactory
+from tests.supervision.factories import FollowUpItemFactory
 from tests.test_permissions import EXPECTED, ROLES, _route_names
 
 FUZZ = settings(
@@ -133,6 +137,7 @@ OWN_PARAMS: dict[str, tuple[str, ...]] = {
     "log_list": ("page",),
     "log_create": ("participant",),
     "review_queue": ("page",),
+    "followup_list": ("page",),
     "supervision_agenda": ("week",),
     "team_week": ("week",),
     "role_mix": ("week",),
@@ -148,6 +153,7 @@ GET_FORMS = {
     "audit_list": AuditFilterForm,
     "audit_export": AuditFilterForm,
     "export_page": ExportForm,
+    "followup_list": FollowUpFilterForm,
 }
 # The views (and their helpers) that read the query string, by module.
 VIEW_MODULES = (
@@ -158,6 +164,7 @@ VIEW_MODULES = (
     views_export,
     views_participant,
     views_review,
+    views_supervision,
 )
 
 
@@ -258,6 +265,9 @@ def cast(request, log, other_log, settings, tmp_path):
         if name.startswith("export_"):
             jobs[:] = jobs or [_export_job(request.getfixturevalue("staff"))]
             return jobs[0].pk
+        if name.startswith("followup_"):
+            item = FollowUpItem.objects.filter(log=log).first()
+            return (item or FollowUpItemFactory(log=log)).pk
         return log.participant_id if name == "participant_detail" else log.pk
 
     return client, pk

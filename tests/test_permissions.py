@@ -20,6 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from audit.models import AuditEvent
 from core.roles import Role
 from logs_app.models import InteractionLog, LogAutosave, LogRevision
+from supervision.models import FollowUpItem
 from tests.factories import (
     AssignmentFactory,
     InteractionLogFactory,
@@ -28,6 +29,7 @@ from tests.factories import (
     UserFactory,
     log_form,
 )
+from tests.supervision.factories import FollowUpItemFactory
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
@@ -61,6 +63,8 @@ TEAM = Redirect(r"/team/")  # the supervisor's home
 QUEUE = Redirect(r"/review/")  # back to the review queue after acting
 REVIEWED = Redirect(r"/logs/\d+/review/")  # back to the review page
 ENROL = Redirect(r"/accounts/two-factor/setup/")  # set up two-step sign-in
+MEETING = Redirect(r"/supervision/meetings/\d+/")  # the supervision meeting's page
+ITEM = Redirect(r"/followups/\d+/")  # back to the follow-up item's page
 
 ROLES = (
     "anonymous",
@@ -139,9 +143,37 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "supervision_agenda": {
         "GET":      (L,    403,   403,  403,  200,  200,  403,  403,  403,  403),
     },
+    # Follow-up items (issue 14): the item's owner, the mentor's supervisor and
+    # the site's lead (no lead in this cast); 404 for everyone else, admins too.
+    "followup_list": {
+        "GET":      (L,    403,   403,  403,  200,  200,  403,  403,  403,  403),
+        "POST":     _signed_in(405),
+    },
+    "followup_detail": {
+        "GET":      (L,    404,   404,  404,  200,  404,  404,  404,  404,  404),
+        "POST":     _signed_in(405),
+    },
+    "followup_start": {
+        "GET":      _signed_in(405),
+        "POST":     (L,    404,   404,  404,  ITEM, 404,  404,  404,  404,  404),
+    },
+    "followup_resolve": {
+        "GET":      _signed_in(405),
+        "POST":     (L,    404,   404,  404,  ITEM, 404,  404,  404,  404,  404),
+    },
+    # An open item: reopening it is refused with a message on the item page.
+    "followup_reopen": {
+        "GET":      _signed_in(405),
+        "POST":     (L,    404,   404,  404,  ITEM, 404,  404,  404,  404,  404),
+    },
+    # Handing to the site lead of a site without one: the form says so.
+    "followup_reassign": {
+        "GET":      _signed_in(405),
+        "POST":     (L,    404,   404,  404,  400,  404,  404,  404,  404,  404),
+    },
     "log_review": {
         "GET":      (L,    403,   404,  404,  200,  404,  403,  404,  403,  404),
-        "POST":     (L,    403,   404,  404,  QUEUE, 404, 403,  404,  403,  404),
+        "POST":     (L,    403,   404,  404,  REVIEWED, 404, 403,  404,  403,  404),
     },
     "log_comment_add": {
         "GET":      _signed_in(405),
@@ -175,6 +207,31 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "participant_detail": {
         "GET":      (L,    200,   404,  404,  200,  404,  404,  404,  200,  404),
         "POST":     _signed_in(405),
+    },
+    # Supervision meetings (issue 14): the mentor's supervisor manages them; the
+    # mentor reads their own (no notes); everyone else 404. Site leads: in
+    # tests/supervision/test_meetings.py.
+    "meeting_list": {
+        "GET":      (L,    200,   404,  404,  200,  404,  404,  404,  404,  404),
+    },
+    "meeting_plan": {
+        "GET":      (L,    403,   404,  404,  200,  404,  404,  404,  404,  404),
+        "POST":     (L,    403,   404,  404,  MEETING, 404, 404, 404,  404,  404),
+    },
+    "meeting_detail": {
+        "GET":      (L,    200,   404,  404,  200,  404,  404,  404,  404,  404),
+    },
+    "meeting_record": {
+        "GET":      (L,    403,   404,  404,  200,  404,  404,  404,  404,  404),
+        "POST":     (L,    403,   404,  404,  MEETING, 404, 404, 404,  404,  404),
+    },
+    "meeting_action_add": {
+        "GET":      _signed_in(405),
+        "POST":     (L,    403,   404,  404,  MEETING, 404, 404, 404,  404,  404),
+    },
+    "meeting_action_done": {
+        "GET":      _signed_in(405),
+        "POST":     (L,    403,   404,  404,  MEETING, 404, 404, 404,  404,  404),
     },
     "mail_preferences": {
         "GET":      _signed_in(200),
@@ -309,6 +366,8 @@ def _url(name: str, log: InteractionLog) -> str:
         "log_void",
     }:
         return reverse(name, args=[log.pk])
+    if name in FOLLOWUP_URLS:
+        return reverse(name, args=[_followup(log).pk])
     if name == "unsubscribe":
         return reverse(name, args=[uuid.UUID(int=0)])
     if name == "participant_detail":
@@ -317,7 +376,27 @@ def _url(name: str, log: InteractionLog) -> str:
         return reverse(name, args=["MQ", "not-a-token"])
     if name in {"export_detail", "export_status", "export_download"}:
         return reverse(name, args=[_export_job().pk])
+    if name in {"meeting_list", "meeting_plan"}:
+        return reverse(name, args=[log.mentor_id])
+    if name in {"meeting_detail", "meeting_record", "meeting_action_add"}:
+        return reverse(name, args=[_meeting(log).pk])
+    if name == "meeting_action_done":
+        return reverse(name, args=[_meeting(log).actions.get().pk])
     return reverse(name)
+
+
+FOLLOWUP_URLS = {
+    "followup_detail",
+    "followup_start",
+    "followup_resolve",
+    "followup_reopen",
+    "followup_reassign",
+}
+
+
+def _followup(log: InteractionLog):
+    """`log`'s open safety item, owned by `supervisor`."""
+    return FollowUpItem.objects.filter(log=log).first() or FollowUpItemFactory(log=log)
 
 
 def _export_job():
@@ -342,6 +421,19 @@ def _export_job():
     )
     export_job_run(job.pk)
     return job
+
+
+def _meeting(log):
+    """A planned supervision meeting of `log`'s mentor with one open action."""
+    from supervision.models import SupervisionMeeting
+
+    meeting = SupervisionMeeting.objects.create(
+        mentor=log.mentor,
+        supervisor=log.mentor.supervisor,
+        planned_for=log.submitted_at,
+    )
+    meeting.actions.create(text="Read the boundaries handout")
+    return meeting
 
 
 @pytest.fixture(autouse=True)
@@ -379,10 +471,22 @@ def _post_data(name: str, log: InteractionLog) -> dict:
         return {"digest": "weekly"}
     if name == "log_comment_add":
         return {"body": "Thank you for writing this up so clearly."}
+    if name in {"followup_start", "followup_reopen"}:
+        return {"version": "1"}
+    if name == "followup_resolve":
+        return {"version": "1", "note": "Called the mentor the same evening."}
+    if name == "followup_reassign":
+        return {"version": "1", "to": "lead"}
     if name == "export_page":
         return {"level": "coded", "format": "csv"}
     if name in {"log_create", "log_autosave_new"}:
         return {"idempotency_key": str(uuid.uuid4()), "action": "save"}
+    if name == "meeting_plan":
+        return {"planned_for": "2026-11-20T10:00"}
+    if name == "meeting_record":
+        return {"version": "1", "held_at": "2026-11-19T10:00", "notes": "Held."}
+    if name == "meeting_action_add":
+        return {"text": "Call the clinic"}
     return {}
 
 
@@ -541,7 +645,7 @@ def test_matrix(name, method, role, expected, user_for, log, other_log):
 
     _assert_status(response, expected, path)
     succeeded = method == "POST" and (
-        expected == 200 or expected in (NEW, SAVED, OUT, QUEUE, REVIEWED)
+        expected == 200 or expected in (NEW, SAVED, OUT, QUEUE, REVIEWED, MEETING)
     )
     if not succeeded:
         # Reads and refusals never change a log, its history or its autosaves.
@@ -910,11 +1014,14 @@ def test_log_list_filters_cannot_reach_out_of_scope(
 ):
     client = _client(user_for(role))
 
-    # A participant from the other site is not a valid choice: the filter is
-    # dropped and the list stays within scope.
+    # A participant from the other site is not a valid choice: the list stays
+    # within scope (research staff: the filter is dropped; a supervisor, who
+    # filters to work their queue, gets an empty list rather than everything
+    # as if filtered, issue 14).
     response = client.get(reverse("log_list"), {"participant": other_participant.pk})
     assert "participant" in response.context["filters"].errors
-    assert response.context["page"].paginator.count == len(two_sites[role])
+    shown = 0 if role == "supervisor" else len(two_sites[role])
+    assert response.context["page"].paginator.count == shown
     offered = response.context["filters"].fields["participant"].queryset
     assert other_participant not in offered
 

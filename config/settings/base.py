@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "mentors",
     "notifications",
     "logs_app",
+    "supervision",
     "exports",
     "demo",
     "accounts",

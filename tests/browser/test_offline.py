@@ -60,7 +60,9 @@ def wait_until_ready_offline(page) -> None:
       const cache = await caches.open('peerlog-pages');
       return (await cache.keys()).length === 2;
     }"""
-    for _ in range(100):  # wait_for_function does not wait for a promise
+    # wait_for_function does not wait for a promise. Up to 30 s: on a busy
+    # machine the worker's install and first refresh took more than 10 s.
+    for _ in range(300):
         if page.evaluate(ready):
             return
         page.wait_for_timeout(100)
@@ -324,8 +326,15 @@ def wait_for_outbox(page) -> None:
     page.evaluate("window.PeerlogOutbox.ready")
 
 
-def sign_out(page) -> None:
+def open_menu(page) -> None:
+    """Open the collapsed menu and wait until it has stopped moving: at 200 %
+    zoom a click during Bootstrap's animation can land on the link above."""
     page.get_by_role("button", name="Menu").click()
+    page.locator("#nav.collapse.show").wait_for()
+
+
+def sign_out(page) -> None:
+    open_menu(page)
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/accounts/login/")
 
@@ -371,11 +380,15 @@ def test_sign_out_with_unsent_logs_asks_first(
 ):
     page = type_log_offline(context, live_server, participant)
     submit_offline(page)
-    page.get_by_role("button", name="Menu").click()
-    with page.expect_event("dialog") as asked:
-        page.get_by_role("button", name="Sign out").click()
-    assert "not sent yet" in asked.value.message
-    asked.value.dismiss()
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    open_menu(page)
+    page.get_by_role("button", name="Sign out").click()
+    for _ in range(150):  # the question comes at once; a busy machine is slow
+        if asked:
+            break
+        page.wait_for_timeout(100)
+    assert asked and "not sent yet" in asked[0]
     assert device_storage(page)["databases"] == ["peerlog"]  # still there
 
 

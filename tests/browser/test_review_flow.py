@@ -43,9 +43,15 @@ def test_supervisor_returns_a_log_and_the_mentor_sees_why(
 
     phone = page_at(PHONE)
     sign_in(phone, live_server, mentor.user.username, "/week/")
-    assert phone.get_by_text("New feedback from your supervisor").is_visible()
-    phone.locator("#unread-h ~ ul a").first.click()
+    # Issue 14: a returned log is listed once, under the logs to change; its
+    # form shows the request at the top.
+    assert phone.get_by_text("Feedback waiting").is_visible()
+    phone.locator("#returned-h ~ ul a").first.click()
+    phone.locator("#revision-request").get_by_text(
+        "Please add where you met."
+    ).wait_for()
     check_accessibility(phone)
+    phone.goto(live_server.url + reverse("log_detail", args=[log.pk]))
     phone.get_by_text("Please add where you met.").wait_for()
     check_accessibility(phone)
     screenshot(phone, "feedback-phone")

@@ -95,6 +95,7 @@ def data(site, other_site, mentor, participant, other_mentor, other_participant)
             weekly_goal=text if i % 2 else "",
             reflection_feelings=text,
             reflection_concerns="" if i % 3 else text,
+            concern=text if i % 3 == 1 else "",
             co_ppm=i * 3 if i % 2 else None,
             cigarettes_per_day=i,
             stage_of_change=InteractionLog.Stage.PREPARATION if i % 2 else "",
@@ -234,6 +235,7 @@ def expected(log: InteractionLog, level: str) -> dict[str, str]:
         "reflections_consent": flag(consent),
         "has_reflection_feelings": flag(log.reflection_feelings) if consent else "",
         "has_reflection_concerns": flag(log.reflection_concerns) if consent else "",
+        "has_concern": flag(log.concern) if consent else "",
         "submitted_at": _iso(log.submitted_at, site.time_zone),
         "reviewed_at": _iso(log.reviewed_at, site.time_zone),
     }
@@ -252,6 +254,7 @@ def expected(log: InteractionLog, level: str) -> dict[str, str]:
             narrative=log.narrative,
             reflection_feelings=log.reflection_feelings if consent else "",
             reflection_concerns=log.reflection_concerns if consent else "",
+            concern=log.concern if consent else "",
             void_reason=log.void_reason,
         )
     if level == ExportLevel.FULL:
@@ -274,6 +277,7 @@ FREE_TEXT = {
     "narrative",
     "reflection_feelings",
     "reflection_concerns",
+    "concern",
     "void_reason",
     "participant_study_id",
     "participant_preferred_name",
@@ -461,6 +465,7 @@ NARRATIVE_COLUMNS = {
     "narrative",
     "reflection_feelings",
     "reflection_concerns",
+    "concern",
     "void_reason",
 }
 

@@ -99,7 +99,8 @@ def week_data(team, participant, site, other_site, other_mentor, other_participa
         D(2026, 11, 22),  # Sunday: still W47
         status=S.REVIEWED,
         duration_minutes=45,
-        reflection_concerns="Worried about their housing",
+        # A concern (issue 14: its own field; a question is not counted).
+        concern="Worried about their housing",
     )
     _log(avery, p2, D(2026, 11, 18), outcome=O.NO_ANSWER)
     _log(
@@ -124,6 +125,7 @@ def week_data(team, participant, site, other_site, other_mentor, other_participa
         duration_minutes=90,
         reflection_feelings="Hard day",
         reflection_concerns="Should I call their GP?",
+        concern="They seemed low.",
     )
     _log(blake, q2, D(2026, 11, 20), outcome=O.CANCELLED)
     _log(blake, q2, D(2026, 11, 21), outcome=O.NO_SHOW, status=S.REVIEWED)

@@ -156,7 +156,12 @@ def test_return_then_resubmit_goes_back_to_the_queue(as_user, supervisor, mentor
     mentor_client = as_user(mentor.user)
     week = mentor_client.get(reverse("my_week")).context["week"]
     assert week.returned == [log]
-    assert [c.body for c in week.unread] == ["Great detail. Please add the length."]
+    # Listed once (issue 14): under the logs to change, not as new feedback too.
+    assert week.unread == []
+    assert (
+        "Great detail. Please add the length."
+        in mentor_client.get(reverse("log_edit", args=[log.pk])).content.decode()
+    )
 
     data = {
         "idempotency_key": str(log.idempotency_key),
@@ -200,6 +205,9 @@ def test_another_supervisor_gets_404(as_user, other_supervisor, log):
 def test_second_review_gets_a_clear_message_and_its_comment_is_kept(
     as_user, supervisor, log
 ):
+    """The second tab's comment is not lost: nothing is written behind the
+    supervisor's back (issue 14), it comes back in the box, and sending it
+    puts it in the thread once."""
     first, second = as_user(supervisor), as_user(supervisor)  # two tabs or devices
     url = reverse("log_review", args=[log.pk])
     first.post(url, {"version": "1", "action": "review", "comment": "Nice work."})
@@ -208,11 +216,16 @@ def test_second_review_gets_a_clear_message_and_its_comment_is_kept(
         {"version": "1", "action": "return", "comment": "Please add the place."},
         follow=True,
     )
+    assert response.status_code == 409
     assert "already marked this log reviewed" in response.content.decode()
-    assert "Your comment was kept" in response.content.decode()
+    assert "what you typed is still in the box" in response.content.decode()
+    assert response.context["comment_form"]["body"].value() == "Please add the place."
     log.refresh_from_db()
     assert log.status == InteractionLog.Status.REVIEWED
     assert LogRevision.objects.filter(log=log).count() == 1
+    second.post(
+        reverse("log_comment_add", args=[log.pk]), {"body": "Please add the place."}
+    )
     kinds = list(LogComment.objects.filter(log=log).values_list("kind", "body"))
     assert kinds == [("review", "Nice work."), ("feedback", "Please add the place.")]
 

@@ -135,7 +135,7 @@ def test_digest_reports_the_week_without_participant_details(
         contact_date=dt.date(2026, 11, 17),
         duration_minutes=90,
         narrative="Secret narrative about the kitchen table.",
-        reflection_concerns="A private worry",
+        concern="A private worry",
     )
     monday = dt.datetime(2026, 11, 23, 13, 30, tzinfo=dt.UTC)  # 08:30 in New York
     dispatch_once(monday)
@@ -426,9 +426,10 @@ def test_digest_queries_do_not_grow_with_logs(
             contact_date=dt.date(2026, 11, 17),
         )
         supervisor.__dict__.pop("_peerlog_roles", None)  # as for a fresh worker
-        # roles; mentors + their sites; led sites + escalations; team figures
-        # + assigned; engagement gaps; role-mix rows + role functions
-        with django_assert_num_queries(10):
+        # roles; mentors + their sites; led sites + escalations; follow-up
+        # item counts; team figures + assigned; engagement gaps; role-mix
+        # rows + role functions
+        with django_assert_num_queries(11):
             digest = digest_get(
                 user=supervisor,
                 start=dt.date(2026, 11, 16),

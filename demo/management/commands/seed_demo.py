@@ -29,6 +29,7 @@ from demo.content import (
     RETURN_NOTE,
     SITES,
     SUPERVISORS,
+    WORRIES,
 )
 from exports.models import ExportJob, ExportLevel, ExportRight
 from logs_app.fields import MEETING_ONLY_FIELDS
@@ -45,6 +46,7 @@ from logs_app.review import log_comment_add, log_review
 from logs_app.services import log_save
 from mentors.models import Assignment, Mentor
 from participants.models import Cohort, Participant, Site, SiteAccess
+from supervision.models import FollowUpItem
 
 
 class Command(BaseCommand):
@@ -83,6 +85,7 @@ class Command(BaseCommand):
 
     def _build(self, rng: random.Random) -> None:
         self._safety_done = False
+        self._worry_done = False
         now = timezone.now()
         sites, cohorts = self._places(now.date())
         supervisors = self._staff(sites, now)
@@ -257,6 +260,15 @@ class Command(BaseCommand):
                 not self._safety_done and met and (local_now.date() - day).days < 10
             )
             self._safety_done = self._safety_done or safety
+            # One recent concern too (issue 14), without a draw from `rng`: the
+            # rest of the demo stays as it was.
+            worry = (
+                not self._worry_done
+                and met
+                and not safety
+                and (local_now.date() - day).days < 10
+            )
+            self._worry_done = self._worry_done or worry
             values = {
                 "participant": participant,
                 "contact_date": day,
@@ -294,6 +306,7 @@ class Command(BaseCommand):
                 "reflection_concerns": rng.choice(CONCERNS)
                 if rng.random() < 0.08
                 else "",
+                "concern": WORRIES[0] if worry else "",
                 "discuss_in_supervision": rng.random() < 0.08,
                 "safety_concern": safety,
             }
@@ -384,6 +397,8 @@ class Command(BaseCommand):
         )
         LogAutosave.objects.filter(log__in=logs).delete()
         LogComment.objects.filter(log__in=logs).delete()
+        # Filing made follow-up items (issue 14); they protect their logs.
+        FollowUpItem.objects.filter(log__in=logs).delete()
         # Revisions and audit rows are append-only on PostgreSQL (AUD-3): the
         # demo's own reset is the one place allowed to delete them.
         with history_purge_allowed():
