@@ -114,25 +114,62 @@ def manage(cwd: Path, url: str, *args: str) -> None:
 LEDGERS = ("django_migrations", "django_content_type")
 
 
-def table_rows(conn: psycopg.Connection) -> dict[str, tuple[int, str]]:
-    """Every table's row count and the MD5 of all its rows' text, sorted."""
-    tables = [
-        row[0]
-        for row in conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-            " ORDER BY tablename"
-        )
-        if row[0] not in LEDGERS
-    ]
+def table_columns(conn: psycopg.Connection) -> dict[str, list[str]]:
+    """Every table's columns, in order (the migration ledgers left out)."""
+    columns: dict[str, list[str]] = {}
+    for table, column in conn.execute(
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_schema = 'public' ORDER BY table_name, ordinal_position"
+    ):
+        if table not in LEDGERS:
+            columns.setdefault(table, []).append(column)
+    return columns
+
+
+def table_rows(
+    conn: psycopg.Connection,
+    columns: dict[str, list[str]],
+    upto: dict[str, int] | None = None,
+) -> dict[str, tuple[int, str]]:
+    """Each table's row count and the MD5 of its rows' text, sorted, over the
+    given columns: those the table had before the move, so a later migration
+    that adds a table or a column (issue 14 did both) does not hide or fake a
+    change to what was there. With `upto`, only a table's rows with an id up
+    to the one given (the rows that were there before: adding a model adds
+    its permission rows, which is no change to the old ones)."""
+    upto = upto or {}
     query = (
         "SELECT count(*),"
-        " md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {} t"
+        " md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), ''))"
+        " FROM (SELECT {} FROM {} WHERE {}) r"
     )
-    return {
-        table: tuple(
-            conn.execute(sql.SQL(query).format(sql.Identifier(table))).fetchone()
+    rows = {}
+    for table, names in columns.items():
+        where = (
+            sql.SQL("id <= {}").format(sql.Literal(upto[table]))
+            if table in upto
+            else sql.SQL("true")
         )
-        for table in tables
+        rows[table] = tuple(
+            conn.execute(
+                sql.SQL(query).format(
+                    sql.SQL(", ").join(sql.Identifier(c) for c in names),
+                    sql.Identifier(table),
+                    where,
+                )
+            ).fetchone()
+        )
+    return rows
+
+
+def last_ids(conn: psycopg.Connection, columns: dict[str, list[str]]) -> dict:
+    """The highest id of each table that has an `id` column (0 when empty)."""
+    return {
+        table: conn.execute(
+            sql.SQL("SELECT coalesce(max(id), 0) FROM {}").format(sql.Identifier(table))
+        ).fetchone()[0]
+        for table, names in columns.items()
+        if "id" in names
     }
 
 
@@ -266,15 +303,29 @@ def main() -> None:
             manage(before_tree, url, "seed_demo")
             manage(before_tree, url, "shell", "-c", BEFORE_ROWS)
             with psycopg.connect(url, autocommit=True) as conn:
-                rows_before = table_rows(conn)
+                columns_before = table_columns(conn)
+                ids_before = last_ids(conn, columns_before)
+                rows_before = table_rows(conn, columns_before, ids_before)
                 types_before = content_types(conn)
             for table in MOVED_TABLES:
                 if not rows_before[table][0]:
                     fail(f"{table} is empty before the move: nothing proved")
             manage(ROOT, url, "migrate", "--no-input")
             with psycopg.connect(url, autocommit=True) as conn:
-                rows_after = table_rows(conn)
+                columns_after = table_columns(conn)
+                missing = set(columns_before) - set(columns_after)
+                if missing:
+                    fail(f"tables gone after the migration: {sorted(missing)}")
+                rows_after = table_rows(conn, columns_before, ids_before)
+                grown = {
+                    table: n - ids_before[table]
+                    for table, n in last_ids(conn, columns_before).items()
+                    if n > ids_before[table]
+                }
+                print(f"rows added since (new ids): {grown or 'none'}")
                 types_after = content_types(conn)
+                added = sorted(set(columns_after) - set(columns_before))
+                print(f"tables added since: {', '.join(added) or 'none'}")
                 if rows_after != rows_before:
                     changed = {
                         table: (rows_before.get(table), rows_after.get(table))
