@@ -65,3 +65,9 @@ WORRIES = [
     "They seemed much more withdrawn than last week.",
     "Their partner was angry when I called and they ended the call quickly.",
 ]
+# What supervisors wrote when they resolved an older follow-up item (issue 14).
+FOLLOW_UP_NOTES = [
+    "Talked it through in supervision; the mentor has a plan for next time.",
+    "Phoned the mentor the same day; the care team knows and has the plan.",
+    "Checked in with the mentor after the next contact; all settled.",
+]

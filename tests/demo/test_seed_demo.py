@@ -12,6 +12,7 @@ from logs_app import selectors
 from logs_app.models import InteractionLog, LogComment, LogRevision
 from mentors.models import Assignment, Mentor
 from participants.models import Participant, Site
+from supervision.models import FollowUpItem
 
 # Friday evening in New York, already Saturday in UTC and in Sydney: a site's
 # "today" is not UTC's (the demo's draft once was dated in the future here).
@@ -55,6 +56,13 @@ def test_seed_demo_builds_a_realistic_program_once(db, capsys, pinned):
     assert 0.3 < answered / first["logs"] < 0.6
     assert {"met", "no_answer"} <= set(logs.values_list("outcome", flat=True))
     assert len(set(Site.objects.values_list("time_zone", flat=True))) == 3
+    # Follow-up items (issue 14): older ones resolved with a note when their
+    # log was reviewed, one older request left open for the agenda to carry.
+    items = FollowUpItem.objects
+    assert items.filter(state="resolved").exclude(resolution_note="").count() > 0
+    assert not items.filter(state="resolved", resolution_note="").exists()
+    still_open = items.exclude(state="resolved").filter(log__status="reviewed")
+    assert still_open.count() == 1 and still_open.get().kind != "safety"
     out = capsys.readouterr().out
     for username in ["maya.mentor", "sam.supervisor", "rita.research", "admin"]:
         assert username in out

@@ -24,6 +24,7 @@ from demo.content import (
     DEMO_PASSWORD,
     FEEDBACK,
     FEELINGS,
+    FOLLOW_UP_NOTES,
     MENTORS,
     NARRATIVES,
     RETURN_NOTE,
@@ -46,6 +47,7 @@ from logs_app.review import log_comment_add, log_review
 from logs_app.services import log_save
 from mentors.models import Assignment, Mentor
 from participants.models import Cohort, Participant, Site, SiteAccess
+from supervision.followup import followup_resolve
 from supervision.models import FollowUpItem
 
 
@@ -86,6 +88,7 @@ class Command(BaseCommand):
     def _build(self, rng: random.Random) -> None:
         self._safety_done = False
         self._worry_done = False
+        self._left_open = False
         now = timezone.now()
         sites, cohorts = self._places(now.date())
         supervisors = self._staff(sites, now)
@@ -377,6 +380,26 @@ class Command(BaseCommand):
             )
             if comment:
                 LogComment.objects.filter(log=log).update(acknowledged_at=reviewed_at)
+            self._follow_up(log, supervisor, reviewed_at, now)
+
+    def _follow_up(self, log: InteractionLog, supervisor: User, at, now) -> None:
+        """Older follow-up items were resolved when their log was reviewed, but
+        for one concern or request to talk from the last weeks left open, which
+        every agenda carries (issue 14). No draw from the random generator: the
+        rest of the demo stays as it was."""
+        recent = log.submitted_at > now - dt.timedelta(days=30)
+        for item in FollowUpItem.objects.filter(log=log).order_by("pk"):
+            safety = item.kind == FollowUpItem.Kind.SAFETY
+            if recent and not safety and not self._left_open:
+                self._left_open = True
+                continue
+            followup_resolve(
+                actor=supervisor,
+                item=item,
+                expected_version=item.version,
+                note=FOLLOW_UP_NOTES[item.pk % len(FOLLOW_UP_NOTES)],
+                now=at,
+            )
 
     @staticmethod
     def _mode(rng: random.Random, met: bool) -> str:
