@@ -171,9 +171,9 @@ def _audit_created(item: FollowUpItem, *, actor) -> None:
     )
 
 
-# The digest links to the agenda, which lists open items (the item list page
-# of the "itempages" part can take its place on merge).
-DIGEST_LINK = "supervision_agenda"
+# The digest links to the follow-up list: the reader's open items first,
+# overdue ones marked.
+DIGEST_LINK = "followup_list"
 
 
 def digest_counts(*, user, now: dt.datetime) -> ItemCounts | None:

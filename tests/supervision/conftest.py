@@ -1,11 +1,24 @@
+"""Fixtures shared by the follow-up item tests (issue 14). A module that needs
+another kind of item or lead (tests/supervision/test_escalation.py) defines
+its own, which takes precedence."""
+
 import pytest
-from django.urls import NoReverseMatch, reverse
+
+from core.roles import Role
+from tests.factories import UserFactory
+from tests.supervision.factories import FollowUpItemFactory
 
 
-@pytest.fixture(autouse=True)
-def followup_page(settings):
-    """The item page's URL, a stand-in until the real page is merged."""
-    try:
-        reverse("followup_detail", args=[1])
-    except NoReverseMatch:
-        settings.ROOT_URLCONF = "tests.supervision.urls"
+@pytest.fixture
+def item(log):
+    """An open item on the shared `log`, owned by its mentor's supervisor."""
+    return FollowUpItemFactory(log=log)
+
+
+@pytest.fixture
+def lead(site):
+    """The site's lead, a supervisor there."""
+    user = UserFactory(username="lead", roles=[Role.SUPERVISOR], sites=[site])
+    site.lead = user
+    site.save()
+    return user

@@ -5,6 +5,7 @@ import datetime as dt
 
 import time_machine
 from django.core import mail
+from django.urls import reverse
 
 from logs_app.digest import digest_get
 from notifications.tasks import dispatch_once
@@ -52,7 +53,7 @@ def test_the_digest_counts_open_and_overdue_items(
     make_items(mentor, participant, other_supervisor, overdue=4)  # not theirs
     digest = digest_get(user=supervisor, start=WEEK[0], end=WEEK[1], now=NOW)
     assert (digest.items.open, digest.items.overdue) == (3, 1)
-    assert digest.items.url == "/review/agenda/"
+    assert digest.items.url == reverse("followup_list")
 
 
 def test_no_items_no_counts(supervisor, mentor, participant):
@@ -71,7 +72,7 @@ def test_the_digest_mail_says_the_counts_and_links_them(
         dispatch_once()
     (message,) = [m for m in mail.outbox if m.to == ["sam@example.org"]]
     assert "3 open follow-up items, 2 overdue" in message.body
-    assert "/review/agenda/" in message.body
+    assert reverse("followup_list") in message.body
     html = message.alternatives[0][0]
     assert "3 open follow-up items" in html and "2 overdue" in html
     assert "Talked" not in message.body + html

@@ -19,23 +19,9 @@ from supervision.permissions import (
     require_followup_user,
 )
 from tests.factories import UserFactory
-from tests.supervision.factories import FollowUpItemFactory
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 NOTE = "Called Jay's mentor the same evening; crisis line number shared."
-
-
-@pytest.fixture
-def item(log):
-    return FollowUpItemFactory(log=log)
-
-
-@pytest.fixture
-def lead(site):
-    user = UserFactory(username="lead", roles=[Role.SUPERVISOR], sites=[site])
-    site.lead = user
-    site.save()
-    return user
 
 
 def _events(item, action):

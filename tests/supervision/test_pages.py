@@ -9,27 +9,13 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from core.roles import Role
 from logs_app.services import log_save
 from supervision.models import FollowUpItem
-from tests.factories import InteractionLogFactory, UserFactory, log_values
+from tests.factories import InteractionLogFactory, log_values
 from tests.supervision.factories import FollowUpItemFactory
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 NOTE = "Phoned the care coordinator the same day; safety plan reviewed."
-
-
-@pytest.fixture
-def item(log):
-    return FollowUpItemFactory(log=log)
-
-
-@pytest.fixture
-def lead(site):
-    user = UserFactory(username="lead", roles=[Role.SUPERVISOR], sites=[site])
-    site.lead = user
-    site.save()
-    return user
 
 
 def _items(mentor, participant, n, **kwargs):
