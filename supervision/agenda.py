@@ -56,7 +56,7 @@ def agenda_get(*, user, week: tuple[dt.date, dt.date], tz: dt.tzinfo) -> Agenda:
         .filter(opened_at__lt=end)
         .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=start))
         .exclude(log__in=[log.pk for log in logs])
-        .select_related("log__participant", "mentor__user", "owner")
+        .select_related("log__participant", "mentor__user", "owner", "site")
         .order_by("due_at", "pk")
     )
     # Safety flags first, each group by due time (the sort is stable).

@@ -54,6 +54,9 @@ def test_finding_concerns_vanish_between_weeks(as_user, supervisor, concern):
     page = client.get(reverse("supervision_agenda"), {"week": "2026-W48"})
     assert reverse("followup_detail", args=[concern.pk]) in page.content.decode()
     assert "Raised in 2026-W47" in page.content.decode()
+    # Due in the site's time, named, as on the item list (a team across time
+    # zones read it in the first mentor's zone, unnamed).
+    assert "due Tue 24 Nov 10:00 EST" in page.content.decode()
 
 
 def test_a_resolved_item_shows_in_its_last_week_then_leaves(
