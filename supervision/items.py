@@ -16,6 +16,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 
 from audit.services import audit_record
+from core.timeutils import local_instant, local_today
 from logs_app.hooks import ItemCounts
 from logs_app.models import InteractionLog
 from supervision.models import FollowUpItem, SupervisionMeeting
@@ -73,6 +74,11 @@ def items_sync_for_log(
         )
         return []
     created_items = []
+    meeting = (
+        next_meeting_at(mentor_id=log.mentor_id, now=now)
+        if any(kind != Kind.SAFETY for kind in missing)
+        else None
+    )
     for kind in missing:
         item, created = FollowUpItem.objects.get_or_create(
             log=log,
@@ -82,7 +88,9 @@ def items_sync_for_log(
                 "site": site,
                 "owner_id": owner_id,
                 "opened_at": now,
-                "due_at": item_due_at(kind=kind, log=log, site=site, now=now),
+                "due_at": item_due_at(
+                    kind=kind, site=site, now=now, next_meeting=meeting
+                ),
             },
         )
         if created:
@@ -91,36 +99,40 @@ def items_sync_for_log(
     return created_items
 
 
-def item_due_at(*, kind: str, log: InteractionLog, site, now: dt.datetime):
+# An item due "that day" is due at its last second, in the site's time.
+END_OF_DAY = dt.time(23, 59, 59)
+
+
+def item_due_at(
+    *, kind: str, site, now: dt.datetime, next_meeting: dt.datetime | None
+) -> dt.datetime:
     """When an item raised at `now` is due.
 
     - A safety flag: the end of the filing day in the site's time (23:59:59
-      local, whatever the day's length across a DST change).
-    - A concern or a request to talk: the mentor's next planned supervision
-      meeting after `now` (not yet held); without one, 7 days after filing at
-      the end of that day in the site's time."""
+      local, whatever the day's length across a DST change: `local_instant`
+      is wall-clock arithmetic in the zone).
+    - A concern or a request to talk: `next_meeting`, the mentor's next
+      planned supervision meeting (`next_meeting_at`); without one, 7 days
+      after filing at the end of that day in the site's time."""
     tz = site.tzinfo
-    today = now.astimezone(tz).date()
+    today = local_today(tz, now)
     if kind == Kind.SAFETY:
-        return end_of_local_day(today, tz)
-    meeting = (
+        return local_instant(today, END_OF_DAY, tz)
+    if next_meeting is not None:
+        return next_meeting
+    return local_instant(today + dt.timedelta(days=DEFAULT_DUE_DAYS), END_OF_DAY, tz)
+
+
+def next_meeting_at(*, mentor_id: int, now: dt.datetime) -> dt.datetime | None:
+    """The mentor's next planned supervision meeting after `now`, not yet held."""
+    return (
         SupervisionMeeting.objects.filter(
-            mentor_id=log.mentor_id, planned_for__gt=now, held_at__isnull=True
+            mentor_id=mentor_id, planned_for__gt=now, held_at__isnull=True
         )
         .order_by("planned_for")
         .values_list("planned_for", flat=True)
         .first()
     )
-    if meeting is not None:
-        return meeting
-    return end_of_local_day(today + dt.timedelta(days=DEFAULT_DUE_DAYS), tz)
-
-
-def end_of_local_day(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
-    """The last second of `day` in `tz`, as an aware instant. Wall-clock
-    arithmetic in the zone (zoneinfo), so a day of 23 or 25 hours still ends
-    at 23:59:59 local."""
-    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=tz)
 
 
 def _note_sources(
