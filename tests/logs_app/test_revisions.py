@@ -16,7 +16,7 @@ from logs_app.models import InteractionLog, LogComment
 from logs_app.review import log_comment_add, log_review
 from logs_app.services import LogConflict, log_save
 from tests.conftest import NOW
-from tests.factories import InteractionLogFactory
+from tests.factories import InteractionLogFactory, log_form
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
 
@@ -40,19 +40,16 @@ def returned(supervisor, log):
 
 
 def _resubmit(client, log, **changes):
-    data = {
-        "idempotency_key": str(log.idempotency_key),
-        "version": str(log.version),
-        "participant": log.participant_id,
-        "outcome": "met",
-        "contact_date": "2026-11-16",
-        "start_time": "10:00",
-        "duration_minutes": "75",
-        "mode": "in_person",
-        "narrative": log.narrative,
-        "action": "submit",
+    data = log_form(
+        log.participant,
+        idempotency_key=str(log.idempotency_key),
+        version=str(log.version),
+        contact_date="2026-11-16",
+        start_time="10:00",
+        duration_minutes="75",
+        narrative=log.narrative,
         **changes,
-    }
+    )
     return client.post(reverse("log_edit", args=[log.pk]), data)
 
 
