@@ -24,17 +24,13 @@ def _items(log: InteractionLog) -> list[FollowUpItem]:
     )
 
 
-def _site_tz(log: InteractionLog, items: list[FollowUpItem]):
-    return items[0].site.tzinfo
-
-
 def review_panel(request: HttpRequest, log: InteractionLog) -> str:
     items = [item for item in _items(log) if can_see_followup(request.user, item)]
     if not items:
         return ""
     return render_to_string(
         "supervision/_log_panel.html",
-        {"items": items, "site_tz": _site_tz(log, items)},
+        {"items": items, "site_tz": items[0].site.tzinfo},
         request=request,
     )
 
@@ -46,7 +42,7 @@ def detail_panel(request: HttpRequest, log: InteractionLog) -> str:
             return ""
         return render_to_string(
             "supervision/_mentor_panel.html",
-            {"items": items, "site_tz": _site_tz(log, items)},
+            {"items": items, "site_tz": items[0].site.tzinfo},
             request=request,
         )
     return review_panel(request, log)
