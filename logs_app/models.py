@@ -291,6 +291,13 @@ class InteractionLog(models.Model):
                 condition=awaiting_review_q(),
                 name="log_awaiting_review",
             ),
+            # The queue's per-mentor safety counts read this tiny index instead
+            # of every waiting log's row.
+            models.Index(
+                fields=["mentor"],
+                condition=awaiting_review_q() & Q(safety_concern=True),
+                name="log_awaiting_safety",
+            ),
             models.Index(
                 fields=["participant", "-contact_date"], name="log_participant_date"
             ),

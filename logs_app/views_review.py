@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,16 +32,23 @@ from logs_app.views import log_page_context
 def review_queue(request: HttpRequest) -> HttpResponse:
     require_supervisor(request.user)
     filters = selectors.QueueFilter.from_query(request.GET)
-    logs = selectors.review_queue_list(user=request.user, filters=filters)
-    page = Paginator(logs, 50).get_page(request.GET.get("page"))
+    mentors = selectors.review_queue_counts(user=request.user)
+    participants = list(selectors.review_queue_participants(user=request.user))
+    page = selectors.review_queue_page(
+        user=request.user,
+        filters=filters,
+        number=request.GET.get("page"),
+        mentors=mentors,
+        participants=participants,
+    )
     return render(
         request,
         "logs_app/review_queue.html",
         {
             "page": page,
             "routine": {log.pk for log in page.object_list if log.is_routine},
-            "mentors": selectors.review_queue_counts(user=request.user),
-            "participants": selectors.review_queue_participants(user=request.user),
+            "mentors": mentors,
+            "participants": participants,
             "filters": filters,
             "queue_query": filters.querystring(),
         },
