@@ -121,6 +121,7 @@ HISTORY_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "participants_siteaccess": (("INSERT", "UPDATE", "DELETE"), ()),
     "auth_user_groups": (("INSERT", "UPDATE", "DELETE"), ()),
     "logs_app_exportright": (("INSERT", "UPDATE", "DELETE"), ()),
+    "analysis_analysisright": (("INSERT", "UPDATE", "DELETE"), ()),
 }
 APPEND_ONLY_TABLES = (
     "logs_app_auditevent",

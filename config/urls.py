@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("logs_app.urls")),
     path("", include("supervision.urls")),
     path("", include("exports.urls")),
+    path("analysis/", include("analysis.urls")),
     path("", include("supervision.urls_meetings")),
 ]

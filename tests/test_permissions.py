@@ -327,6 +327,26 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "admin:index": {
         "GET":      (AL,   AL,    AL,   AL,   AL,   AL,   AL,   AL,   200,  AL),
     },
+    # Issue 15: reflection analysis needs its own right, which nobody in this
+    # cast holds (tests/analysis/test_permissions.py has a cast that does).
+    "analysis_projects": {
+        "GET":      _signed_in(403),
+    },
+    "analysis_project_create": {
+        "GET":      _signed_in(403),
+        "POST":     _signed_in(403),
+    },
+    "analysis_project": {
+        "GET":      _signed_in(404),
+    },
+    "analysis_texts_add": {
+        "GET":      _signed_in(405),
+        "POST":     _signed_in(404),
+    },
+    "analysis_member_set": {
+        "GET":      _signed_in(405),
+        "POST":     _signed_in(404),
+    },
 }
 # fmt: on
 
@@ -382,7 +402,30 @@ def _url(name: str, log: InteractionLog) -> str:
         return reverse(name, args=[_meeting(log).pk])
     if name == "meeting_action_done":
         return reverse(name, args=[_meeting(log).actions.get().pk])
+    if name in ANALYSIS_PROJECT_URLS:
+        return reverse(name, args=[_analysis_project(log).pk])
     return reverse(name)
+
+
+# Issue 15: routes about one analysis project (its pk is the only argument).
+ANALYSIS_PROJECT_URLS = {
+    "analysis_project",
+    "analysis_texts_add",
+    "analysis_member_set",
+}
+
+
+def _analysis_project(log):
+    """A project over `log`'s site, led by an analyst outside the cast."""
+    from analysis.models import AnalysisRight, Project
+
+    project = Project.objects.first()
+    if project is None:
+        lead = UserFactory(username="analysis_lead", roles=[Role.RESEARCH])
+        AnalysisRight.objects.create(user=lead, site=log.participant.site)
+        project = Project.objects.create(name="P", question="Q", created_by=lead)
+        project.sites.add(log.participant.site)
+    return project
 
 
 FOLLOWUP_URLS = {

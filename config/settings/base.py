@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "logs_app",
     "supervision",
     "exports",
+    "analysis",
     "demo",
     "accounts",
 ]

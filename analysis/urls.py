@@ -1,0 +1,14 @@
+from django.urls import include, path
+
+from analysis import views
+
+urlpatterns = [
+    path("", views.project_list, name="analysis_projects"),
+    path("new/", views.project_create, name="analysis_project_create"),
+    path("<int:pk>/", views.project_detail, name="analysis_project"),
+    path("<int:pk>/texts/add/", views.project_texts_add, name="analysis_texts_add"),
+    path("<int:pk>/members/", views.project_member_set, name="analysis_member_set"),
+    # Each part of the work has its own routes (issue 15).
+    path("", include("analysis.urls_coding")),
+    path("", include("analysis.urls_codebook")),
+]
