@@ -64,7 +64,8 @@ by two coders; ``no_variation`` every pairable value is the same (the code was
 never applied, or always), so chance agreement is total and kappa and alpha are
 0/0 (percent agreement is then 1); ``not_two_coders`` kappa from a many-coder
 table; ``too_few_resamples`` fewer than half of the bootstrap replicates had a
-defined value; ``not_requested`` ``replicates=0``.
+defined value; ``not_requested`` ``replicates=0``; ``no_passages`` (passage
+level, analysis.agreement_passages) nobody marked a passage with the code.
 
 Confidence intervals
 --------------------
@@ -85,7 +86,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from enum import StrEnum
 
 import numpy as np
@@ -101,6 +102,7 @@ class Reason(StrEnum):
     NOT_TWO_CODERS = "not_two_coders"
     TOO_FEW_RESAMPLES = "too_few_resamples"
     NOT_REQUESTED = "not_requested"
+    NO_PASSAGES = "no_passages"
 
 
 def _check_count(name: str, value: int) -> None:
@@ -138,22 +140,13 @@ class PairTable:
 
     def __add__(self, other: PairTable) -> PairTable:
         return PairTable(
-            self.both + other.both,
-            self.only_a + other.only_a,
-            self.only_b + other.only_b,
-            self.neither + other.neither,
-            self.unpaired + other.unpaired,
+            *(x + y for x, y in zip(astuple(self), astuple(other), strict=True))
         )
 
     def to_unit_counts(self) -> UnitCounts:
-        return UnitCounts.from_rows(
-            [
-                (2, 2, self.both),
-                (2, 1, self.only_a + self.only_b),
-                (2, 0, self.neither),
-            ],
-            unpaired=self.unpaired,
-        )
+        mixed = self.only_a + self.only_b
+        rows = [(2, 2, self.both), (2, 1, mixed), (2, 0, self.neither)]
+        return UnitCounts.from_rows(rows, unpaired=self.unpaired)
 
 
 @dataclass(frozen=True)
