@@ -17,6 +17,11 @@ from analysis.agreement import (
     overall_agreement,
     tables_from_units,
 )
+from analysis.agreement_passages import (
+    merge_ranges,
+    overall_passage_agreement,
+    passage_agreement,
+)
 
 CODE = 7
 NaN = np.nan
@@ -410,3 +415,95 @@ def test_mixing_two_coder_and_many_coder_tables_pools_without_kappa():
     assert result.pooled.kappa.reason == Reason.NOT_TWO_CODERS
     assert result.pooled.pairable_units == 18
     assert result.mean.codes["kappa"] == 1
+
+
+# --- Passages ------------------------------------------------------------------
+
+TWO = {1: {"a", "b"}}
+
+
+def test_ranges_merge_when_they_overlap_touch_or_nest():
+    assert merge_ranges([(5, 10), (0, 5)]) == [(0, 10)]  # adjacent
+    assert merge_ranges([(0, 20), (3, 8)]) == [(0, 20)]  # nested
+    assert merge_ranges([(0, 4), (2, 6), (9, 9), (8, 12)]) == [(0, 6), (8, 12)]
+    with pytest.raises(ValueError):
+        merge_ranges([(5, 3)])
+
+
+def test_adjacent_ranges_count_as_one_passage():
+    # a marks 0-10 as two touching ranges, b marks 0-10 at once: same
+    # characters, and one segment each, so everything agrees.
+    result = passage_agreement(
+        {1: {"a": [(0, 5), (5, 10)], "b": [(0, 10)]}}, finished=TWO
+    )
+    assert result.overlap == 1.0 and result.segments == 1.0
+    assert result.pairs[("a", "b")].segments_a == 1
+
+
+def test_nested_ranges_overlap_by_the_inner_share():
+    # b's 20-30 lies inside a's 0-100: 10 characters both / 100 either = 0.1.
+    # b's one segment is fully covered (matched); a's is covered 10 % (not):
+    # segment agreement (0/1 + 1/1) / 2 = 0.5.
+    result = passage_agreement({1: {"a": [(0, 100)], "b": [(20, 30)]}}, finished=TWO)
+    assert result.overlap == pytest.approx(0.1)
+    assert result.segments == pytest.approx(0.5)
+
+
+def test_a_coder_with_no_passages_disagrees_completely():
+    # b finished the text and marked nothing: 0 characters both of 10 either;
+    # a's segment is unmatched and b has no segments, so only a's share counts.
+    result = passage_agreement({1: {"a": [(0, 10)]}}, finished=TWO)
+    assert result.overlap == 0.0 and result.segments == 0.0
+
+
+def test_segment_threshold_is_exact_at_the_boundary():
+    # a's 0-10 covered 9 characters by b: exactly 90 %, matched; b's 1-10 fully
+    # covered. Characters: 9 both / 10 either.
+    exact = passage_agreement({1: {"a": [(0, 10)], "b": [(1, 10)]}}, finished=TWO)
+    assert exact.overlap == pytest.approx(0.9) and exact.segments == 1.0
+    # 8 of 10 is below 90 %: a's share 0, b's 1, mean 0.5; at 0.8 it matches.
+    below = {1: {"a": [(0, 10)], "b": [(2, 10)]}}
+    assert passage_agreement(below, finished=TWO).segments == 0.5
+    assert passage_agreement(below, finished=TWO, threshold=0.8).segments == 1.0
+
+
+def test_passages_sum_over_texts_before_dividing():
+    # Text 1: 5 both of 15 either, neither segment matched. Text 2: 10 of 10,
+    # both matched. Summed: 15 / 25 = 0.6; segments 1 of 2 each way: 0.5.
+    passages = {
+        1: {"a": [(0, 10)], "b": [(5, 15)]},
+        2: {"a": [(0, 10)], "b": [(0, 10)]},
+    }
+    result = passage_agreement(passages, finished={1: {"a", "b"}, 2: {"a", "b"}})
+    assert result.overlap == pytest.approx(15 / 25)
+    assert result.segments == pytest.approx(0.5)
+    assert result.texts == 2
+
+
+def test_more_coders_average_the_pairs_and_unfinished_coders_do_not_count():
+    # a-b: 10 both / 10 either = 1; a-c: 5 / 10 = 0.5; b-c the same, 0.5.
+    # d marked the text but did not finish it: ignored. Mean (1 + .5 + .5) / 3.
+    passages = {1: {"a": [(0, 10)], "b": [(0, 10)], "c": [(0, 5)], "d": [(50, 60)]}}
+    result = passage_agreement(passages, finished={1: {"a", "b", "c"}})
+    assert set(result.pairs) == {("a", "b"), ("a", "c"), ("b", "c")}
+    assert result.overlap == pytest.approx(2 / 3)
+
+
+def test_passage_edge_cases_have_reasons():
+    nobody = passage_agreement({}, finished=TWO)
+    assert nobody.overlap is None and nobody.overlap_reason == Reason.NO_PASSAGES
+    alone = passage_agreement({1: {"a": [(0, 3)]}}, finished={1: {"a"}})
+    assert alone.segments_reason == Reason.NOTHING_PAIRABLE
+    empty = passage_agreement({}, finished={})
+    assert empty.overlap_reason == empty.segments_reason == Reason.NO_UNITS
+
+
+def test_overall_passages_pool_codes_per_pair_and_average_codes():
+    # Code 1: 10 / 10; code 2: 0 / 10 (only a marked it); code 3: nobody.
+    codes = {1: {1: {"a": [(0, 10)], "b": [(0, 10)]}}, 2: {1: {"a": [(20, 30)]}}, 3: {}}
+    result = overall_passage_agreement(codes, finished=TWO)
+    assert result.pooled.overlap == pytest.approx(10 / 20)
+    assert result.mean_overlap == pytest.approx((1.0 + 0.0) / 2)
+    assert result.per_code[3].overlap_reason == Reason.NO_PASSAGES
+    # Pooled segments: a has 2 (1 matched), b has 1 (matched): (1/2 + 1) / 2.
+    assert result.pooled.segments == pytest.approx(0.75)
