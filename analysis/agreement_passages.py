@@ -89,9 +89,7 @@ class PairCounts:
     matched_b: int = 0
 
     def __add__(self, other: PairCounts) -> PairCounts:
-        return PairCounts(
-            *(x + y for x, y in zip(astuple(self), astuple(other), strict=True))
-        )
+        return PairCounts(*_added(astuple(self), astuple(other)))
 
     @property
     def overlap(self) -> float | None:
@@ -112,7 +110,12 @@ class PairCounts:
         return fmean(shares) if shares else None
 
 
-def _pair_counts(a: Sequence[Range], b: Sequence[Range], cut: Fraction) -> PairCounts:
+def _added(x: Sequence[int], y: Sequence[int]) -> list[int]:
+    return [i + j for i, j in zip(x, y, strict=True)]
+
+
+def _pair_counts(a: Sequence[Range], b: Sequence[Range], cut: Fraction) -> list[int]:
+    """The PairCounts fields for one text, as a list (cheap to sum)."""
     covered_a, covered_b = _covered(a, b), _covered(b, a)
     both = sum(covered_a)
     marked_a = sum(end - start for start, end in a)
@@ -125,14 +128,14 @@ def _pair_counts(a: Sequence[Range], b: Sequence[Range], cut: Fraction) -> PairC
             for (start, end), c in zip(segments, covered, strict=True)
         )
 
-    return PairCounts(
-        characters_both=both,
-        characters_either=marked_a + marked_b - both,
-        segments_a=len(a),
-        matched_a=matched(a, covered_a),
-        segments_b=len(b),
-        matched_b=matched(b, covered_b),
-    )
+    return [
+        both,
+        marked_a + marked_b - both,
+        len(a),
+        matched(a, covered_a),
+        len(b),
+        matched(b, covered_b),
+    ]
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,7 @@ def _pair_totals(
     finished: Mapping[Hashable, Collection[Hashable]],
     cut: Fraction,
 ) -> dict[tuple[Hashable, Hashable], PairCounts]:
-    totals: dict[tuple[Hashable, Hashable], PairCounts] = {}
+    totals: dict[tuple[Hashable, Hashable], list[int]] = {}
     for text, by_coder in passages.items():
         coders = _order(finished.get(text, ()))
         if len(coders) < 2:
@@ -174,17 +177,19 @@ def _pair_totals(
         for a, b in combinations(coders, 2):
             if merged[a] or merged[b]:
                 counts = _pair_counts(merged[a], merged[b], cut)
-                totals[(a, b)] = totals.get((a, b), PairCounts()) + counts
-    return totals
+                totals[(a, b)] = _added(totals.get((a, b), [0] * 6), counts)
+    return {pair: PairCounts(*counts) for pair, counts in totals.items()}
+
+
+def _pairable_texts(finished: Mapping[Hashable, Collection[Hashable]]) -> int:
+    return sum(len(set(coders)) >= 2 for coders in finished.values())
 
 
 def _summarise(
-    finished: Mapping[Hashable, Collection[Hashable]],
-    totals: dict[tuple[Hashable, Hashable], PairCounts],
+    texts: int, finished_any: bool, totals: dict[tuple[Hashable, Hashable], PairCounts]
 ) -> PassageAgreement:
-    texts = sum(len(set(coders)) >= 2 for coders in finished.values())
     if texts == 0:
-        reason = Reason.NOTHING_PAIRABLE if finished else Reason.NO_UNITS
+        reason = Reason.NOTHING_PAIRABLE if finished_any else Reason.NO_UNITS
     else:
         reason = Reason.NO_PASSAGES
     overlaps = [c.overlap for c in totals.values() if c.overlap is not None]
@@ -206,7 +211,8 @@ def passage_agreement(
     threshold: float = DEFAULT_THRESHOLD,
 ) -> PassageAgreement:
     """Character overlap and segment matching for one code (module docstring)."""
-    return _summarise(finished, _pair_totals(passages, finished, _threshold(threshold)))
+    totals = _pair_totals(passages, finished, _threshold(threshold))
+    return _summarise(_pairable_texts(finished), bool(finished), totals)
 
 
 @dataclass(frozen=True)
@@ -225,15 +231,16 @@ def overall_passage_agreement(
 ) -> OverallPassageAgreement:
     """Per code (``codes``: code -> that code's ``passages``), pooled over codes
     per coder pair, and the mean of the per-code figures where defined."""
+    cut, texts = _threshold(threshold), _pairable_texts(finished)
     per_code = {
-        code: passage_agreement(passages, finished=finished, threshold=threshold)
+        code: _summarise(texts, bool(finished), _pair_totals(passages, finished, cut))
         for code, passages in codes.items()
     }
     pooled_totals: dict[tuple[Hashable, Hashable], PairCounts] = {}
     for result in per_code.values():
         for pair, counts in result.pairs.items():
             pooled_totals[pair] = pooled_totals.get(pair, PairCounts()) + counts
-    pooled = _summarise(finished, pooled_totals)
+    pooled = _summarise(texts, bool(finished), pooled_totals)
     overlaps = [r.overlap for r in per_code.values() if r.overlap is not None]
     segments = [r.segments for r in per_code.values() if r.segments is not None]
     return OverallPassageAgreement(
