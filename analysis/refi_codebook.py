@@ -305,30 +305,26 @@ def _parse(data: bytes) -> ET.Element:
             # CodeBook, Codes, then the codes, then a Description under the last.
             if depth > MAX_DEPTH + 3:
                 raise _too_deep()
-    except defusedxml.DTDForbidden as error:
-        raise RefiError(
-            gettext_noop(
-                "The file has a document type declaration (DTD), which "
-                "codebooks do not need; it is refused for safety."
-            )
-        ) from error
-    except defusedxml.EntitiesForbidden as error:
-        raise RefiError(
-            gettext_noop("The file declares XML entities; they are refused for safety.")
-        ) from error
-    except defusedxml.ExternalReferenceForbidden as error:
-        raise RefiError(
-            gettext_noop(
-                "The file refers to outside resources; they are refused for safety."
-            )
-        ) from error
-    except ET.ParseError as error:
-        raise RefiError(
-            gettext_noop("The file is not well-formed XML (%(detail)s)."),
-            detail=str(error),
-        ) from error
+    except (defusedxml.DefusedXmlException, ET.ParseError) as error:
+        template = _REFUSALS.get(type(error), _REFUSALS[ET.ParseError])
+        raise RefiError(template, detail=str(error)) from error
     assert root is not None  # a parse without an error has a root element
     return root
+
+
+_REFUSALS = {
+    defusedxml.DTDForbidden: gettext_noop(
+        "The file has a document type declaration (DTD), which codebooks do "
+        "not need; it is refused for safety."
+    ),
+    defusedxml.EntitiesForbidden: gettext_noop(
+        "The file declares XML entities; they are refused for safety."
+    ),
+    defusedxml.ExternalReferenceForbidden: gettext_noop(
+        "The file refers to outside resources; they are refused for safety."
+    ),
+    ET.ParseError: gettext_noop("The file is not well-formed XML (%(detail)s)."),
+}
 
 
 def _too_deep() -> RefiError:
