@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from analysis import views
+from analysis import views, views_agreement
 
 urlpatterns = [
     path("", views.project_list, name="analysis_projects"),
@@ -8,6 +8,7 @@ urlpatterns = [
     path("<int:pk>/", views.project_detail, name="analysis_project"),
     path("<int:pk>/texts/add/", views.project_texts_add, name="analysis_texts_add"),
     path("<int:pk>/members/", views.project_member_set, name="analysis_member_set"),
+    path("<int:pk>/agreement/", views_agreement.agreement, name="analysis_agreement"),
     # Each part of the work has its own routes (issue 15).
     path("", include("analysis.urls_coding")),
     path("", include("analysis.urls_codebook")),

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from core import svg as draw
 from core.svg import PALETTE
 
-__all__ = ["PALETTE", "line_chart", "stacked_bars"]
+__all__ = ["PALETTE", "interval_chart", "line_chart", "stacked_bars"]
 
 
 def line_chart(
@@ -227,3 +227,70 @@ def _stack(
             }
         )
     return segments, shares
+
+
+def interval_chart(
+    *,
+    title: str,
+    rows: list[tuple[str, float | None, float | None, float | None]],
+    low: float = -1.0,
+    high: float = 1.0,
+    marks: tuple[float, ...] = (0.0, 0.4, 0.6, 0.8),
+) -> SafeString:
+    """One row per named estimate: a dot at the value and a bar from the lower
+    to the upper bound of its interval (a forest plot), on a horizontal axis
+    from `low` to `high` with grid lines at `marks`. A row without a value is
+    listed with "not defined" in place of the dot. No rows gives a small "No
+    data yet" chart. Drawn for agreement coefficients (issue 15), usable for
+    any bounded estimate."""
+    if not rows:
+        return draw.empty_chart(title)
+    row_height = 22
+    label_width = min(160.0, max(len(name) for name, *_ in rows) * draw.CHAR_WIDTH + 8)
+    left = label_width + 4
+    right = draw.WIDTH - draw.RIGHT_MARGIN
+    top = 8
+    bottom = top + row_height * len(rows)
+
+    def x_of(value: float) -> float:
+        value = min(max(value, low), high)
+        return left + (value - low) / (high - low) * (right - left)
+
+    parts = []
+    for mark in marks:
+        parts.append(draw.line_element(x_of(mark), top, x_of(mark), bottom, draw.GRID))
+        parts.append(draw.text_element(x_of(mark), bottom + 16, draw.number(mark)))
+    summaries = []
+    for i, (name, value, lower, upper) in enumerate(rows):
+        y = top + row_height * (i + 0.5)
+        shown = (
+            name
+            if len(name) * draw.CHAR_WIDTH <= label_width
+            else (name[: int(label_width / draw.CHAR_WIDTH) - 1] + "…")
+        )
+        parts.append(draw.text_element(label_width, y + 4, shown, anchor="end"))
+        if value is None:
+            parts.append(
+                draw.text_element(
+                    left + 4, y + 4, _("not defined"), anchor="start", fill=draw.MUTED
+                )
+            )
+            summaries.append(_("%(name)s: not defined.") % {"name": name})
+            continue
+        if lower is not None and upper is not None:
+            parts.append(draw.line_element(x_of(lower), y, x_of(upper), y, PALETTE[0]))
+        parts.append(
+            f'<circle cx="{draw.coord(x_of(value))}" cy="{draw.coord(y)}" r="4" '
+            f'fill="{PALETTE[0]}"/>'
+        )
+        interval = (
+            _(" (%(low)s to %(high)s)")
+            % {"low": draw.number(lower), "high": draw.number(upper)}
+            if lower is not None and upper is not None
+            else ""
+        )
+        summaries.append(f"{name}: {draw.number(value)}{interval}.")
+    parts.append(draw.line_element(left, bottom, right, bottom, draw.AXIS))
+    return draw.svg_document(
+        title=title, desc=" ".join(summaries), height=bottom + 26, body=parts
+    )

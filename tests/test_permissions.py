@@ -347,6 +347,9 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "GET":      _signed_in(405),
         "POST":     _signed_in(404),
     },
+    "analysis_agreement": {
+        "GET":      _signed_in(404),
+    },
 }
 # fmt: on
 
