@@ -9,19 +9,13 @@ import numpy as np
 import pytest
 from statsmodels.stats.inter_rater import cohens_kappa
 
-from analysis.agreement import (
-    PairTable,
-    Reason,
-    UnitCounts,
-    code_agreement,
-    overall_agreement,
-    tables_from_units,
-)
+from analysis.agreement import Reason, code_agreement, overall_agreement
 from analysis.agreement_passages import (
     merge_ranges,
     overall_passage_agreement,
     passage_agreement,
 )
+from analysis.agreement_tables import PairTable, UnitCounts, tables_from_units
 
 CODE = 7
 NaN = np.nan

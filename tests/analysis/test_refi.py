@@ -18,7 +18,9 @@ import pytest
 import xmlschema
 
 from analysis import refi_codebook
-from analysis.refi import (
+from analysis.refi import source_path, write_qdpx
+from analysis.refi_codebook import Code, Codebook, RefiError, read_qdc, write_qdc
+from analysis.refi_records import (
     Case,
     Coding,
     Note,
@@ -29,10 +31,7 @@ from analysis.refi import (
     Variable,
     VariableType,
     VariableValue,
-    source_path,
-    write_qdpx,
 )
-from analysis.refi_codebook import Code, Codebook, RefiError, read_qdc, write_qdc
 
 P = "{urn:QDA-XML:project:1.0}"
 C = "{urn:QDA-XML:codebook:1.0}"
