@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from analysis.agreement import PairTable, Table, UnitCounts
+from analysis.agreement_tables import PairTable, Table, UnitCounts
 from analysis.models import Project, Text
 
 _FINISHED = """

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from analysis.agreement import PairTable, UnitCounts
 from analysis.agreement_data import agreement_data, code_passages
+from analysis.agreement_tables import PairTable, UnitCounts
 from analysis.models import CoderText, Coding, Text
 from tests.analysis.factories import (
     CodeFactory,
