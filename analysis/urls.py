@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from analysis import views, views_agreement
+from analysis import views, views_agreement, views_refi
 
 urlpatterns = [
     path("", views.project_list, name="analysis_projects"),
@@ -9,6 +9,8 @@ urlpatterns = [
     path("<int:pk>/texts/add/", views.project_texts_add, name="analysis_texts_add"),
     path("<int:pk>/members/", views.project_member_set, name="analysis_member_set"),
     path("<int:pk>/agreement/", views_agreement.agreement, name="analysis_agreement"),
+    path("<int:pk>/export.qdpx", views_refi.project_qdpx, name="analysis_qdpx"),
+    path("<int:pk>/codebook.qdc", views_refi.codebook_qdc, name="analysis_qdc"),
     # Each part of the work has its own routes (issue 15).
     path("", include("analysis.urls_coding")),
     path("", include("analysis.urls_codebook")),

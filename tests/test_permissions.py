@@ -350,6 +350,12 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "analysis_agreement": {
         "GET":      _signed_in(404),
     },
+    "analysis_qdpx": {
+        "GET":      _signed_in(404),
+    },
+    "analysis_qdc": {
+        "GET":      _signed_in(404),
+    },
 }
 # fmt: on
 
