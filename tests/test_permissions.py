@@ -421,6 +421,9 @@ ANALYSIS_PROJECT_URLS = {
     "analysis_project",
     "analysis_texts_add",
     "analysis_member_set",
+    "analysis_agreement",
+    "analysis_qdpx",
+    "analysis_qdc",
 }
 
 
