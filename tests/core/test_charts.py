@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.utils.safestring import SafeString
 
-from core.charts import PALETTE, line_chart, stacked_bars
+from core.charts import PALETTE, interval_chart, line_chart, stacked_bars
 
 SVG = "{http://www.w3.org/2000/svg}"
 NASTY = '<b>&"'
@@ -319,3 +319,34 @@ def test_many_categories_label_only_some_to_stay_readable():
     assert len(_bars(root)) == 26
     assert "W1" in shown
     assert 4 <= len(shown) < 26
+
+
+# --- interval_chart (issue 15: agreement per code) -------------------------------
+def test_interval_chart_draws_a_dot_and_a_bar_per_defined_row_and_names_the_rest():
+    svg = interval_chart(
+        title="Kappa <per> code",
+        rows=[
+            ("Role <b>clarity</b>", 0.72, 0.61, 0.83),
+            ("Boundaries", 0.4, None, None),
+            ("Never used", None, None, None),
+        ],
+    )
+    assert svg.count("<circle") == 2  # no dot for the undefined row
+    assert "&lt;b&gt;clarity&lt;/b&gt;" in svg and "<b>" not in svg
+    assert "Kappa &lt;per&gt; code" in svg
+    assert "not defined" in svg
+    assert "Role &lt;b&gt;clarity&lt;/b&gt;: 0.72 (0.61 to 0.83)." in svg  # <desc>
+    assert 'role="img"' in svg and "style=" not in svg
+
+
+def test_interval_chart_clamps_to_its_axis_and_says_when_empty():
+    assert "No data yet" in interval_chart(title="t", rows=[])
+    svg = interval_chart(title="t", rows=[("x", -3.0, -5.0, 2.0)], low=-1, high=1)
+    root = ET.fromstring(str(svg))
+    circles = [e for e in root.iter() if e.tag.endswith("circle")]
+    lines = [e for e in root.iter() if e.tag.endswith("line")]
+    assert len(circles) == 1
+    xs = [float(circles[0].get("cx"))] + [
+        float(e.get(a)) for e in lines for a in ("x1", "x2")
+    ]
+    assert all(0 <= x <= 400 for x in xs)
