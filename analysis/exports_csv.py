@@ -100,7 +100,7 @@ def write_long(out: BinaryIO, project: Project) -> int:
         contact_date=F("text__contact_date"),
         code_name=F("code__name"),
         code_guid=F("code__guid"),
-        coder=F("coder__username"),
+        coder_name=F("coder__username"),
     )
     for row in values.iterator(chunk_size=CHUNK):
         whole = row["start"] is None
@@ -109,7 +109,7 @@ def write_long(out: BinaryIO, project: Project) -> int:
                 *_key_cells(row),
                 neutralise(row["code_name"]),
                 str(row["code_guid"]),
-                neutralise(row["coder"]),
+                neutralise(row["coder_name"]),
                 "whole" if whole else "passage",
                 "" if whole else row["start"],
                 "" if whole else row["end"],

@@ -31,6 +31,9 @@ def quote_add(
                 {"passage": _("This passage is not in the text. Copy it exactly.")}
             )
         end = start + len(passage)
+    # The unique constraint cannot see two whole-text quotes (NULLs differ).
+    if Quote.objects.filter(text=text, code=code, start=start, end=end).exists():
+        raise ValidationError(_("This passage is already a quote for this code."))
     try:
         with transaction.atomic():
             quote = Quote.objects.create(
@@ -104,7 +107,9 @@ def theme_summary(project: Project) -> ThemeSummary:
     site_ids = {s for _c, s, _h, _n in counts}
     cohort_ids = {h for _c, _s, h, _n in counts if h is not None}
     sites = Site.objects.in_bulk(site_ids) if site_ids else {}
-    cohorts = Cohort.objects.in_bulk(cohort_ids) if cohort_ids else {}
+    cohorts = (
+        Cohort.objects.select_related("site").in_bulk(cohort_ids) if cohort_ids else {}
+    )
     by_site: dict[int, Counter] = defaultdict(Counter)
     by_cohort: dict[int, Counter] = defaultdict(Counter)
     for code_id, site_id, cohort_id, n in counts:
@@ -128,7 +133,7 @@ def theme_summary(project: Project) -> ThemeSummary:
             ),
             by_cohort=sorted(
                 ((cohorts.get(h), n) for h, n in by_cohort[code.pk].items()),
-                key=lambda pair: str(pair[0] or ""),
+                key=lambda pair: (pair[0] is None, str(pair[0] or "")),
             ),
             quotes=quotes[code.pk],
         )

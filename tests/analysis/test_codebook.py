@@ -105,9 +105,12 @@ def test_analyst_who_lost_the_right_at_one_site_gets_404(lead, site, other_site)
     assert client.get(url).status_code == 200
     AnalysisRight.objects.filter(user=lead, site=other_site).delete()
     assert client.get(url).status_code == 404
-    assert client.post(
-        reverse("analysis_code_create", args=[project.pk]), CODE
-    ).status_code == 404
+    assert (
+        client.post(
+            reverse("analysis_code_create", args=[project.pk]), CODE
+        ).status_code
+        == 404
+    )
 
 
 # --- validation ----------------------------------------------------------------------
@@ -136,7 +139,8 @@ def test_refused_changes_keep_the_typed_text_and_make_no_version(
 def test_duplicate_code_name_is_refused_whatever_the_case(lead, project):
     code_of(project, "Friendship")
     response = client_for(lead).post(
-        reverse("analysis_code_create", args=[project.pk]), CODE | {"name": "FRIENDSHIP"}
+        reverse("analysis_code_create", args=[project.pk]),
+        CODE | {"name": "FRIENDSHIP"},
     )
     assert response.status_code == 400
     assert "name" in response.context["form"].errors
@@ -241,7 +245,7 @@ def test_retired_code_can_be_restored(lead, project):
     ]
 
 
-# --- concurrency -----------------------------------------------------------------------
+# --- concurrency ---------------------------------------------------------------------
 def test_a_change_locks_the_project_row_first(lead, project):
     """Every change takes the project's row lock before it reads the last
     number. SQLite has no row locks (the whole database is locked by a

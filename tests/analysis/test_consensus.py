@@ -213,9 +213,10 @@ def test_filter_by_code(example, team):
 
 def _list_queries(client, project) -> int:
     with CaptureQueriesContext(connection) as ctx:
-        assert client.get(
-            reverse("analysis_disagreements", args=[project.pk])
-        ).status_code == 200
+        assert (
+            client.get(reverse("analysis_disagreements", args=[project.pk])).status_code
+            == 200
+        )
     return len(ctx)
 
 
