@@ -356,6 +356,65 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "analysis_qdc": {
         "GET":      _signed_in(404),
     },
+    # Issue 15, the codebook, consensus, themes and CSV exports: every route
+    # is about one project, which this cast cannot see.
+    "analysis_codebook": {
+        "GET":      _signed_in(404),
+    },
+    "analysis_codebook_history": {
+        "GET":      _signed_in(404),
+    },
+    "analysis_export_long": {
+        "GET":      _signed_in(404),
+    },
+    "analysis_export_wide": {
+        "GET":      _signed_in(404),
+    },
+    "analysis_export_codebook": {
+        "GET":      _signed_in(404),
+    },
+    "analysis_disagreements": {
+        "GET":      _signed_in(404),
+    },
+    "analysis_themes": {
+        "GET":      _signed_in(404),
+    },
+    "analysis_code_create": {
+        "GET":      _signed_in(404),
+        "POST":     _signed_in(404),
+    },
+    "analysis_code_edit": {
+        "GET":      _signed_in(404),
+        "POST":     _signed_in(404),
+    },
+    "analysis_code_retire": {
+        "GET":      _signed_in(404),
+        "POST":     _signed_in(404),
+    },
+    "analysis_category_create": {
+        "GET":      _signed_in(404),
+        "POST":     _signed_in(404),
+    },
+    "analysis_category_edit": {
+        "GET":      _signed_in(404),
+        "POST":     _signed_in(404),
+    },
+    "analysis_code_reorder": {
+        "GET":      _signed_in(404),
+        "POST":     _signed_in(404),
+    },
+    "analysis_settle": {
+        "GET":      _signed_in(404),
+        "POST":     _signed_in(404),
+    },
+    "analysis_quote_add": {
+        "GET":      _signed_in(404),
+        "POST":     _signed_in(404),
+    },
+    "analysis_quote_remove": {
+        "GET":      _signed_in(405),
+        "POST":     _signed_in(404),
+    },
 }
 # fmt: on
 
@@ -413,6 +472,10 @@ def _url(name: str, log: InteractionLog) -> str:
         return reverse(name, args=[_meeting(log).actions.get().pk])
     if name in ANALYSIS_PROJECT_URLS:
         return reverse(name, args=[_analysis_project(log).pk])
+    if name in ANALYSIS_OBJECT_URLS:
+        # The project's 404 comes first, so the further ids need not exist.
+        extra = [0] * ANALYSIS_OBJECT_URLS[name]
+        return reverse(name, args=[_analysis_project(log).pk, *extra])
     return reverse(name)
 
 
@@ -424,6 +487,25 @@ ANALYSIS_PROJECT_URLS = {
     "analysis_agreement",
     "analysis_qdpx",
     "analysis_qdc",
+    "analysis_codebook",
+    "analysis_codebook_history",
+    "analysis_code_create",
+    "analysis_category_create",
+    "analysis_code_reorder",
+    "analysis_export_long",
+    "analysis_export_wide",
+    "analysis_export_codebook",
+    "analysis_disagreements",
+    "analysis_themes",
+}
+# Routes about one object of a project: how many ids follow the project's.
+ANALYSIS_OBJECT_URLS = {
+    "analysis_code_edit": 1,
+    "analysis_code_retire": 1,
+    "analysis_category_edit": 1,
+    "analysis_settle": 2,
+    "analysis_quote_add": 1,
+    "analysis_quote_remove": 1,
 }
 
 
