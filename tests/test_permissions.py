@@ -415,6 +415,32 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "GET":      _signed_in(405),
         "POST":     _signed_in(404),
     },
+    # Issue 15: screening and coding (analysis/urls_coding.py).
+    "analysis_screen": {
+        "GET":      _signed_in(404),
+        "POST":     _signed_in(404),
+    },
+    "analysis_screen_settle": {
+        "GET":      _signed_in(404),
+        "POST":     _signed_in(404),
+    },
+    "analysis_code": {
+        "GET":      _signed_in(404),
+    },
+    "analysis_code_text": {
+        "GET":      _signed_in(404),
+        "POST":     _signed_in(404),
+    },
+    **{
+        name: {"GET": _signed_in(405), "POST": _signed_in(404)}
+        for name in (
+            "analysis_passage_add",
+            "analysis_coding_delete",
+            "analysis_memo_save",
+            "analysis_code_finish",
+            "analysis_code_reopen",
+        )
+    },
 }
 # fmt: on
 
@@ -476,6 +502,8 @@ def _url(name: str, log: InteractionLog) -> str:
         # The project's 404 comes first, so the further ids need not exist.
         extra = [0] * ANALYSIS_OBJECT_URLS[name]
         return reverse(name, args=[_analysis_project(log).pk, *extra])
+    if name in ANALYSIS_TEXT_URLS:
+        return _analysis_text_url(name, log)
     return reverse(name)
 
 
@@ -484,6 +512,9 @@ ANALYSIS_PROJECT_URLS = {
     "analysis_project",
     "analysis_texts_add",
     "analysis_member_set",
+    "analysis_screen",
+    "analysis_screen_settle",
+    "analysis_code",
     "analysis_agreement",
     "analysis_qdpx",
     "analysis_qdc",
@@ -507,6 +538,42 @@ ANALYSIS_OBJECT_URLS = {
     "analysis_quote_add": 1,
     "analysis_quote_remove": 1,
 }
+# Routes about one text of the project (and one coding of it).
+ANALYSIS_TEXT_URLS = {
+    "analysis_code_text",
+    "analysis_passage_add",
+    "analysis_coding_delete",
+    "analysis_memo_save",
+    "analysis_code_finish",
+    "analysis_code_reopen",
+}
+
+
+def _analysis_text_url(name: str, log) -> str:
+    """The URL of an included text of the project over `log`, coded by its lead."""
+    from analysis.models import Code, Coding, Text
+
+    project = _analysis_project(log)
+    text, _ = Text.objects.get_or_create(
+        project=project,
+        log=log,
+        field="reflection_feelings",
+        defaults={
+            "body": "Words.",
+            "mentor_key": "M-1",
+            "participant_key": "P-1",
+            "site": log.participant.site,
+            "contact_date": log.contact_date,
+            "screening": Text.Screening.INCLUDED,
+        },
+    )
+    if name != "analysis_coding_delete":
+        return reverse(name, args=[project.pk, text.pk])
+    code, _ = Code.objects.get_or_create(project=project, name="C", definition="D")
+    coding, _ = Coding.objects.get_or_create(
+        text=text, coder=project.created_by, code=code, codebook_version=1
+    )
+    return reverse(name, args=[project.pk, text.pk, coding.pk])
 
 
 def _analysis_project(log):
