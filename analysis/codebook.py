@@ -1,6 +1,6 @@
 """Changes to a project's codebook (issue 15): every change is a new version.
 
-Each service below runs `_versioned`: in one transaction it locks the
+Each service below runs `versioned_change`: in one transaction it locks the
 project's row (so two leads saving at once queue, and version numbers never
 repeat), applies the change under the next version number, stores the reason
 and a snapshot of every category and code as they then stand, and writes the
@@ -55,7 +55,7 @@ def codebook_snapshot(project: Project) -> dict[str, list[dict[str, Any]]]:
     return {"categories": categories, "codes": codes}
 
 
-def _versioned(
+def versioned_change(
     *,
     actor,
     project: Project,
@@ -101,7 +101,7 @@ def _check_name(model, project: Project, name: str, exclude_pk=None) -> None:
         raise ValidationError({"name": _("The codebook already has this name.")})
 
 
-def _next_position(model, project: Project) -> int:
+def next_position(model, project: Project) -> int:
     last = model.objects.filter(project=project).aggregate(p=Max("position"))["p"]
     return 0 if last is None else last + 1
 
@@ -119,14 +119,14 @@ def category_save(
 
     def change(number: int) -> Category:
         target = category or Category(
-            project=project, position=_next_position(Category, project)
+            project=project, position=next_position(Category, project)
         )
         target.name = data["name"].strip()
         target.description = data.get("description", "")
         target.save()
         return target
 
-    return _versioned(
+    return versioned_change(
         actor=actor,
         project=project,
         reason=reason,
@@ -154,7 +154,7 @@ def code_save(
     def change(number: int) -> Code:
         target = code or Code(
             project=project,
-            position=_next_position(Code, project),
+            position=next_position(Code, project),
             added_in=number,
         )
         for field in CODE_FIELDS:
@@ -168,7 +168,7 @@ def code_save(
         target.save()
         return target
 
-    return _versioned(
+    return versioned_change(
         actor=actor,
         project=project,
         reason=reason,
@@ -187,7 +187,7 @@ def code_set_active(*, actor, code: Code, active: bool, reason: str) -> Codebook
         code.save(update_fields=["active", "changed_in"])
         return code
 
-    return _versioned(
+    return versioned_change(
         actor=actor,
         project=code.project,
         reason=reason,
@@ -211,7 +211,7 @@ def codebook_reorder(
             codes[pk].position = position
         Code.objects.bulk_update(codes.values(), ["position"])
 
-    return _versioned(
+    return versioned_change(
         actor=actor,
         project=project,
         reason=reason,

@@ -128,3 +128,23 @@ class DisagreementFilter(forms.Form):
     def __init__(self, *args, project: Project, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["code"].queryset = Code.objects.filter(project=project)
+
+
+class CodebookImportForm(forms.Form):
+    """A REFI-QDA codebook (.qdc) to add to the codebook, and why."""
+
+    MAX_BYTES = 5 * 1024 * 1024
+
+    file = forms.FileField(
+        label=_("REFI-QDA codebook (.qdc)"),
+        help_text=_("Exported from NVivo, ATLAS.ti, MAXQDA, QualCoder or Peerlog."),
+    )
+    reason = forms.CharField(
+        label=_("Reason for the change"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        return upload

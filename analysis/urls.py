@@ -11,6 +11,11 @@ urlpatterns = [
     path("<int:pk>/agreement/", views_agreement.agreement, name="analysis_agreement"),
     path("<int:pk>/export.qdpx", views_refi.project_qdpx, name="analysis_qdpx"),
     path("<int:pk>/codebook.qdc", views_refi.codebook_qdc, name="analysis_qdc"),
+    path(
+        "<int:pk>/codebook/import/",
+        views_refi.codebook_qdc_import,
+        name="analysis_qdc_import",
+    ),
     # Each part of the work has its own routes (issue 15).
     path("", include("analysis.urls_coding")),
     path("", include("analysis.urls_codebook")),

@@ -152,7 +152,7 @@ def run(ctx) -> list[tuple[str, float, str]]:
         ("analysis_agreement_stats_s", round(stats_s, 3), "s"),
     ]
     pages = {"agreement": f"/analysis/{project.pk}/agreement/"}
-    pages.update(_coding_pages(project))
+    pages.update(_coding_pages(project, lead))
     for name, url in pages.items():
         got = _measure(client, "GET", url, warmups=2, requests=20)
         figures += [
@@ -168,11 +168,17 @@ def run(ctx) -> list[tuple[str, float, str]]:
     return figures
 
 
-def _coding_pages(project) -> dict[str, str]:
-    """The coding page, once the coding part's routes exist."""
-    from django.urls import NoReverseMatch, reverse
+def _coding_pages(project, coder) -> dict[str, str]:
+    """The coding page of a text the coder has not finished (the next one)."""
+    from django.urls import reverse
 
-    try:
-        return {"coding": reverse("analysis_code_next", args=[project.pk])}
-    except NoReverseMatch:
-        return {}
+    from analysis.models import CoderText, Text
+
+    done = CoderText.objects.filter(coder=coder, finished_at__isnull=False)
+    text = (
+        Text.objects.filter(project=project, screening=Text.Screening.INCLUDED)
+        .exclude(pk__in=done.values("text_id"))
+        .order_by("pk")
+        .first()
+    )
+    return {"coding": reverse("analysis_code_text", args=[project.pk, text.pk])}

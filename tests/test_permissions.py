@@ -356,6 +356,10 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "analysis_qdc": {
         "GET":      _signed_in(404),
     },
+    "analysis_qdc_import": {
+        "GET":      _signed_in(404),
+        "POST":     _signed_in(404),
+    },
     # Issue 15, the codebook, consensus, themes and CSV exports: every route
     # is about one project, which this cast cannot see.
     "analysis_codebook": {
@@ -518,6 +522,7 @@ ANALYSIS_PROJECT_URLS = {
     "analysis_agreement",
     "analysis_qdpx",
     "analysis_qdc",
+    "analysis_qdc_import",
     "analysis_codebook",
     "analysis_codebook_history",
     "analysis_code_create",

@@ -112,3 +112,95 @@ def test_a_stranger_gets_404_and_nothing_is_audited_as_an_export(
         response = as_user(stranger).get(reverse(name, args=[project.pk]))
         assert response.status_code == 404
     assert AuditEvent.objects.filter(action="analysis.export").count() == 1
+
+
+# --- importing a .qdc --------------------------------------------------------------
+OTHER_TOOL = b"""<?xml version="1.0" encoding="utf-8"?>
+<CodeBook xmlns="urn:QDA-XML:codebook:1.0">
+  <Codes>
+    <Code guid="{2B9A1F0E-1111-4A2B-8C3D-000000000001}" name="Boundaries"
+          isCodable="false">
+      <Code guid="2b9a1f0e-1111-4a2b-8c3d-000000000002" name="Saying no" color="#F00">
+        <Description>When the mentor turns down a request.</Description>
+      </Code>
+      <Code guid="2b9a1f0e-1111-4a2b-8c3d-000000000003" name="Friendship">
+        <Code guid="2b9a1f0e-1111-4a2b-8c3d-000000000004" name="Gifts"/>
+      </Code>
+    </Code>
+    <Code guid="2b9a1f0e-1111-4a2b-8c3d-000000000005" name="other"/>
+  </Codes>
+</CodeBook>"""
+
+
+def _upload(client, project, data: bytes, reason: str = "Codes from the pilot"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(
+        reverse("analysis_qdc_import", args=[project.pk]),
+        {"file": SimpleUploadedFile("pilot.qdc", data), "reason": reason},
+    )
+
+
+def test_a_qdc_from_another_tool_becomes_one_codebook_version(exported, as_user):
+    from analysis.models import Code, CodebookVersion
+
+    project = exported[0]
+    response = _upload(as_user(project.created_by), project, OTHER_TOOL)
+    assert response.status_code == 302
+    version = CodebookVersion.objects.filter(project=project).latest("number")
+    assert version.reason == "Codes from the pilot"
+    imported = {
+        c.name: c for c in Code.objects.filter(project=project, added_in=version.number)
+    }
+    # "other" is skipped: the codebook already has "Other" (names ignore case).
+    assert set(imported) == {"Saying no", "Friendship", "Friendship / Gifts"}
+    assert imported["Saying no"].category.name == "Boundaries"
+    assert imported["Saying no"].definition == "When the mentor turns down a request."
+    assert imported["Saying no"].color == "#ff0000"
+    assert str(imported["Saying no"].guid) == "2b9a1f0e-1111-4a2b-8c3d-000000000002"
+    assert "Imported without a definition" in imported["Friendship"].definition
+    assert AuditEvent.objects.filter(action="analysis.codebook.import").count() == 1
+
+
+def test_our_own_qdc_round_trips_into_another_project(exported, as_user, site):
+    from analysis.models import Code
+
+    project = exported[0]
+    lead = as_user(project.created_by)
+    qdc = lead.get(reverse("analysis_qdc", args=[project.pk])).content
+    second = project_of(project.created_by, site, name="Second")
+    assert _upload(lead, second, qdc).status_code == 302
+    names = set(Code.objects.filter(project=second).values_list("name", flat=True))
+    assert names == {"Role clarity", "Other"}
+    # The GUIDs are taken already (by the first project): new ones are made.
+    assert not Code.objects.filter(
+        project=second, guid__in=Code.objects.filter(project=project).values("guid")
+    ).exists()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"not xml at all",
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaa">]><CodeBook/>',
+        b"<Project xmlns='urn:QDA-XML:project:1.0'/>",
+    ],
+)
+def test_a_bad_file_is_refused_next_to_the_field_and_the_reason_is_kept(
+    exported, as_user, data
+):
+    from analysis.models import CodebookVersion
+
+    project = exported[0]
+    before = CodebookVersion.objects.filter(project=project).count()
+    response = _upload(as_user(project.created_by), project, data, reason="Keep me")
+    assert response.status_code == 400
+    assert response.context["form"].errors["file"]
+    assert "Keep me" in response.content.decode()
+    assert CodebookVersion.objects.filter(project=project).count() == before
+
+
+def test_only_the_lead_imports(exported, as_user, site):
+    project = exported[0]
+    coder = project.members.exclude(user=project.created_by).get().user
+    assert _upload(as_user(coder), project, OTHER_TOOL).status_code == 403
