@@ -234,6 +234,12 @@ class Quote(models.Model):
             models.UniqueConstraint(
                 fields=["text", "code", "start", "end"], name="analysis_quote_once"
             ),
+            # NULLs are distinct in the constraint above: the whole text once.
+            models.UniqueConstraint(
+                fields=["text", "code"],
+                condition=Q(start__isnull=True),
+                name="analysis_quote_whole_once",
+            ),
             models.CheckConstraint(
                 condition=Q(start__isnull=True, end__isnull=True)
                 | Q(start__isnull=False, end__isnull=False, start__lt=models.F("end")),
