@@ -28,6 +28,10 @@ REASONS = {
 }
 
 
+MARKS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+NEGATIVE_MARKS = (-1.0, -0.5, 0.0, 0.5, 1.0)
+
+
 def reason_text(estimate: Estimate | None) -> str:
     if estimate is None or estimate.reason is None:
         return ""
@@ -52,17 +56,23 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     figure = "kappa" if two else "alpha"
     title = _("Cohen's kappa per code") if two else _("Krippendorff's alpha per code")
+    points = [
+        (
+            row["code"].name,
+            getattr(row["result"], figure).value,
+            getattr(row["result"], figure).low,
+            getattr(row["result"], figure).high,
+        )
+        for row in rows
+    ]
+    # Coefficients run from -1, but a negative one is rare: the axis starts at
+    # 0 unless a value or a bound is below it.
+    negative = any(v is not None and v < 0 for _n, *vs in points for v in vs)
     chart = interval_chart(
         title=title,
-        rows=[
-            (
-                row["code"].name,
-                getattr(row["result"], figure).value,
-                getattr(row["result"], figure).low,
-                getattr(row["result"], figure).high,
-            )
-            for row in rows
-        ],
+        rows=points,
+        low=-1.0 if negative else 0.0,
+        marks=NEGATIVE_MARKS if negative else MARKS,
     )
     passages = None
     chosen = parse_int(request.GET.get("passages"))
@@ -81,6 +91,7 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
             "overall": overall,
             "rows": rows,
             "chart": chart,
+            "chart_title": title,
             "passage_code": chosen_code,
             "passages": passages,
             "reasons": {r.value: str(text) for r, text in REASONS.items()},

@@ -41,6 +41,17 @@ FEELINGS = [
     "I felt discouraged when they said they might give up. I need to remember it is "
     "their journey.",
     "I was tired and found it hard to listen. I want to pace myself better.",
+    "They asked me to be their friend on social media. After talking with Sam "
+    "I understand better why I can't be their friend, and I feel clearer about it.",
+    "Helping with the housing form felt good, but I wonder if it is part of my role.",
+    "Seeing the CO number drop made me proud of them and of my own quit too.",
+    "Nothing much to add today.",
+    "I said no when they asked to borrow money. It was hard but it felt right.",
+    "Their craving stories made me want a cigarette on the way home. I called my "
+    "own support person.",
+    "I felt I was doing their work for them. Next time I will ask what they want "
+    "to try first.",
+    "Maya and I compared notes after group. I feel less alone in this role.",
 ]
 FEEDBACK = [
     "Thank you for this clear log. Planning the walk instead of the first "
@@ -70,4 +81,104 @@ FOLLOW_UP_NOTES = [
     "Talked it through in supervision; the mentor has a plan for next time.",
     "Phoned the mentor the same day; the care team knows and has the plan.",
     "Checked in with the mentor after the next contact; all settled.",
+]
+
+# The demo's reflection analysis (issue 15): the codebook (category → codes with
+# definition, when to use, when not to use, an example, a colour) and, per code,
+# words that make the demo's coders apply it (so the two coders mostly agree).
+ANALYSIS_QUESTION = (
+    "How do peer mentors experience the boundaries of their role, and how does "
+    "the work touch their own quitting?"
+)
+ANALYSIS_CODEBOOK = [
+    (
+        "Mentor role",
+        "How the mentor understands and keeps to the role.",
+        [
+            (
+                "Boundaries",
+                "The mentor draws, tests or keeps a limit of the role.",
+                "Friendship, money, social media, doing tasks for the participant.",
+                "Limits of the mentor's own energy (use Pacing).",
+                "I said no when they asked to borrow money.",
+                "#0072b2",
+                ["friend", "borrow", "money", "doing their work", "part of my role"],
+            ),
+            (
+                "Role clarity from supervision",
+                "Supervision helped the mentor understand the role.",
+                "The text links a clearer view of the role to supervision or peers.",
+                "Supervision is mentioned without a change in understanding.",
+                "After talking with my supervisor I understand better why...",
+                "#009e73",
+                ["understand better", "compared notes", "less alone"],
+            ),
+            (
+                "Practical help",
+                "The mentor helped with a concrete task.",
+                "Forms, appointments, rides, looking things up.",
+                "Talk alone, however helpful.",
+                "Helping with the housing form felt good.",
+                "#e69f00",
+                ["housing form", "form"],
+            ),
+        ],
+    ),
+    (
+        "The mentor's own quitting",
+        "How the contact touched the mentor's own smoking history.",
+        [
+            (
+                "Own quit recalled",
+                "The contact brought back the mentor's own quit.",
+                "Memories of their own first weeks, pride in their own quit.",
+                "Present cravings (use Craving).",
+                "It brought back my own first weeks of quitting.",
+                "#cc79a7",
+                ["my own first weeks", "my own quit"],
+            ),
+            (
+                "Craving",
+                "The mentor felt an urge to smoke after the contact.",
+                "Any urge, craving or wish for a cigarette.",
+                "The participant's cravings only.",
+                "Made me want a cigarette on the way home.",
+                "#d55e00",
+                ["craving afterwards", "want a cigarette"],
+            ),
+        ],
+    ),
+    (
+        "Wellbeing",
+        "How the mentor felt doing the work.",
+        [
+            (
+                "Feeling useful",
+                "Pride, satisfaction or usefulness.",
+                "The mentor says the work felt good or useful.",
+                "Pride in the participant only, without the mentor's own feeling.",
+                "I felt useful today.",
+                "#56b4e9",
+                ["useful", "felt good", "proud", "felt right"],
+            ),
+            (
+                "Discouragement",
+                "The mentor felt discouraged or low.",
+                "Disappointment, worry that effort is wasted.",
+                "Tiredness alone.",
+                "I felt discouraged when they said they might give up.",
+                "#000000",
+                ["discouraged"],
+            ),
+            (
+                "Pacing",
+                "The mentor's own energy and limits.",
+                "Tiredness, needing breaks, calling their own support.",
+                "Limits set for the participant (use Boundaries).",
+                "I want to pace myself better.",
+                "#f0e442",
+                ["tired", "pace myself", "support person"],
+            ),
+        ],
+    ),
 ]

@@ -19,6 +19,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.triggers import history_purge_allowed
 from core.roles import Role
+from demo.analysis_seed import analysis_reset, analysis_seed
 from demo.content import (
     CONCERNS,
     DEMO_PASSWORD,
@@ -96,6 +97,17 @@ class Command(BaseCommand):
         self._caseloads(rng, mentors, cohorts, now)
         self._supervise(rng, mentors, now)
         self._draft(mentors[0], now)
+        # Issue 15: a reflection analysis half coded by two coders.
+        ari = self._user("ari.analyst", "Ari", "Analyst", Role.RESEARCH)
+        for site in sites.values():
+            SiteAccess.objects.create(user=ari, site=site)
+        analysis_seed(
+            rng=rng,
+            lead=User.objects.get(username="rita.research"),
+            coder=ari,
+            sites=list(sites.values()),
+            now=now,
+        )
 
     def _places(self, today: dt.date) -> tuple[dict, dict]:
         """The sites, each with a finished cohort and a running one."""
@@ -411,10 +423,11 @@ class Command(BaseCommand):
     def _reset(self) -> None:
         codes = [code for code, _, _ in SITES]
         usernames = (
-            ["admin", "rita.research"]
+            ["admin", "rita.research", "ari.analyst"]
             + [row[0] for row in SUPERVISORS]
             + [row[0] for row in MENTORS]
         )
+        analysis_reset(usernames, codes)
         logs = InteractionLog.objects.filter(participant__site__code__in=codes) | (
             InteractionLog.objects.filter(mentor__user__username__in=usernames)
         )
@@ -452,7 +465,12 @@ class Command(BaseCommand):
                 "supervises the Boston and Denver mentors",
             ),
             ("supervisor", "sofia.supervisor", "supervises the Sydney mentors"),
-            ("research staff", "rita.research", "reads and exports logs (with text)"),
+            (
+                "research staff",
+                "rita.research",
+                "reads and exports logs (with text); leads the reflection analysis",
+            ),
+            ("research staff", "ari.analyst", "codes reflections with Rita"),
             ("admin", "admin", "everything, including /admin/"),
         ]
         for role, username, note in rows:
