@@ -76,8 +76,33 @@ def main() -> None:
         sign_in(admin, "admin")
         admin.goto(f"{BASE}/audit/")
         admin.screenshot(path=OUT / "audit-desktop.png")
+        _analysis(browser)
         browser.close()
     print(f"screenshots written to {OUT}")
+
+
+def _analysis(browser) -> None:
+    """Issue 15: the demo's reflection analysis, led by Rita, coded with Ari."""
+    desk = browser.new_page(viewport=DESK)
+    sign_in(desk, "rita.research")
+    desk.goto(f"{BASE}/analysis/")
+    desk.get_by_role("link", name="How mentors see their role").click()
+    desk.wait_for_load_state("networkidle")
+    project = desk.url.rstrip("/").rsplit("/", 1)[-1]
+    desk.screenshot(path=OUT / "analysis-overview.png", full_page=True)
+    for page, name in (
+        ("agreement/", "analysis-agreement"),
+        ("themes/", "analysis-themes"),
+        ("disagreements/", "analysis-disagreements"),
+        ("screen/", "analysis-screening"),
+    ):
+        desk.goto(f"{BASE}/analysis/{project}/{page}")
+        desk.screenshot(path=OUT / f"{name}.png", full_page=True)
+    phone = browser.new_page(viewport=PHONE)
+    sign_in(phone, "ari.analyst")
+    phone.goto(f"{BASE}/analysis/{project}/code/")  # the next text to code
+    phone.wait_for_load_state("networkidle")
+    phone.screenshot(path=OUT / "analysis-coding-phone.png")
 
 
 if __name__ == "__main__":

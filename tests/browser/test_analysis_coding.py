@@ -2,21 +2,24 @@
 that is not ASCII (an emoji is two UTF-16 units in the browser, one code point
 in Python): the stored offsets index `Text.body` exactly. Number keys tick
 whole-answer codes; the screening page takes I and E. axe-core audits each
-page; screenshots go to docs/screenshots."""
-
-from pathlib import Path
+page; screenshots go to test-artifacts (the README's come from scripts/screenshots.py
+over the demo)."""
 
 import pytest
 from django.urls import reverse
 
 from analysis.models import Coding, Text
 from tests.analysis.factories import CodeFactory, analyst, project_of, reflection
-from tests.browser.conftest import BROWSER_TEST, check_accessibility, sign_in
+from tests.browser.conftest import (
+    BROWSER_TEST,
+    check_accessibility,
+    screenshot,
+    sign_in,
+)
 from tests.factories import ParticipantFactory
 
 pytestmark = BROWSER_TEST
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 BODY = (
     "Ça m’a touché 😀😀 quand il a dit:\r\n"
     "I will try again tomorrow, and call you after."
@@ -92,8 +95,7 @@ def test_a_coder_codes_a_passage_on_a_phone(
         ("Helping", None),
     }
     check_accessibility(phone)
-    DOCS.mkdir(parents=True, exist_ok=True)
-    phone.screenshot(path=str(DOCS / "analysis-coding-phone.png"))
+    screenshot(phone, "analysis-coding-phone")
     phone.get_by_role("button", name="Finish this text").click()
     phone.wait_for_url(f"**/code/{project.texts.exclude(pk=text.pk).get().pk}/")
     assert phone.console_errors == []
@@ -106,7 +108,7 @@ def test_screening_with_the_keyboard(browser, live_server, page_at, coding_proje
     page.goto(live_server.url + reverse("analysis_screen", args=[project.pk]))
     page.get_by_text("0 of 2 screened").wait_for()
     check_accessibility(page)
-    page.screenshot(path=str(DOCS / "analysis-screening.png"))
+    screenshot(page, "analysis-screening")
     page.keyboard.press("i")
     page.get_by_text("1 of 2 screened").wait_for()
     page.wait_for_load_state()  # coding.js has run
