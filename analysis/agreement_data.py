@@ -7,7 +7,11 @@ they have finished it (a coder who has not is missing data, not "did not
 apply"). A code applies to a text for a coder when they put it on any passage
 or on the whole answer. With exactly two coders the tables are 2x2 (Cohen's
 kappa needs to know who applied what); with more, counts by (m coders who
-finished, k who applied)."""
+finished, k who applied).
+
+With blind coding on, only texts every coder of the project has finished
+count (analysis.coding.others_visible): a figure over a text another coder is
+still coding would tell the others something of their codes."""
 
 from collections import defaultdict
 from dataclasses import dataclass
@@ -22,6 +26,14 @@ _FINISHED = """
     FROM analysis_codertext ct
     JOIN analysis_text t ON t.id = ct.text_id
     WHERE t.project_id = %s AND t.screening = %s AND ct.finished_at IS NOT NULL
+      AND (%s OR ct.text_id IN (
+        SELECT done.text_id FROM analysis_codertext done
+        WHERE done.finished_at IS NOT NULL AND done.coder_id IN (
+            SELECT user_id FROM analysis_member WHERE project_id = %s AND codes)
+        GROUP BY done.text_id
+        HAVING COUNT(*) = (
+            SELECT COUNT(*) FROM analysis_member WHERE project_id = %s AND codes)
+      ))
 """
 
 _PER_TEXT = f"""
@@ -71,6 +83,17 @@ class AgreementData:
     units: int  # texts finished by at least one coder
 
 
+def _base(project: Project) -> list:
+    """The parameters of `_FINISHED`."""
+    return [
+        project.pk,
+        Text.Screening.INCLUDED,
+        not project.blinded,
+        project.pk,
+        project.pk,
+    ]
+
+
 def _rows(sql: str, params: list) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -80,7 +103,7 @@ def _rows(sql: str, params: list) -> list[tuple]:
 def agreement_data(project: Project, code_ids: list[int]) -> AgreementData:
     """The count tables of `code_ids` (codes nobody applied get tables too:
     every finishing coder agreed they do not apply)."""
-    base = [project.pk, Text.Screening.INCLUDED]
+    base = _base(project)
     finished = dict(_rows(_PER_TEXT, base))
     coders = sorted(coder for (coder,) in _rows(_CODERS, base))
     applied: dict[int, list[tuple[int, int, int | None, int]]] = defaultdict(list)
@@ -131,7 +154,7 @@ def code_passages(
     project: Project, code_id: int
 ) -> tuple[dict[int, dict[int, list[tuple[int, int]]]], dict[int, set[int]]]:
     """One code's passages by text and coder, and who finished each text."""
-    base = [project.pk, Text.Screening.INCLUDED]
+    base = _base(project)
     finished: dict[int, set[int]] = defaultdict(set)
     for text, coder in _rows(_FINISHED, base):
         finished[text].add(coder)

@@ -11,6 +11,8 @@ Mapping (analysis.refi_records):
 - users: the coders by username, with GUIDs made for the file;
 - the codebook: categories as codes that hold codes (not codable);
 - notes: the memos, on their text or code, or on the project.
+With blind coding on, codings and memos on a text leave only once every
+coder has finished it (the texts themselves always do).
 Positions are code points of the text (Python string indexes). Each export is
 audited with the file's SHA-256."""
 
@@ -20,8 +22,10 @@ import uuid
 from collections import defaultdict
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 
+from analysis.consensus import finished_ids
 from analysis.models import Category, Code, Coding, Memo, Project, Text
 from analysis.refi import write_qdpx
 from analysis.refi_codebook import Code as RefiCode
@@ -101,7 +105,7 @@ def project_record(project: Project, *, exporter) -> RefiProject:
     codings = defaultdict(list)
     coder_ids = set()
     for coding in (
-        Coding.objects.filter(text__in=[t.pk for t in texts])
+        _open_to_all(project, Coding.objects.filter(text__in=[t.pk for t in texts]))
         .select_related("code")
         .order_by("text_id", "pk")
     ):
@@ -197,9 +201,20 @@ def _cases(texts: list[Text]) -> list[Case]:
     ]
 
 
+def _open_to_all(project: Project, rows):
+    """With blind coding, only what is on texts every coder has finished: the
+    file goes to any member, and must not show a coder the codes or memos of
+    another on a text they are both still coding (analysis.coding)."""
+    if not project.blinded:
+        return rows
+    return rows.filter(Q(text__isnull=True) | Q(text_id__in=finished_ids(project)))
+
+
 def _notes(project: Project, users: dict, exporter) -> list[Note]:
     notes = []
-    memos = Memo.objects.filter(project=project).select_related("text", "code")
+    memos = _open_to_all(project, Memo.objects.filter(project=project)).select_related(
+        "text", "code"
+    )
     for memo in memos:
         if memo.text_id and memo.text.screening != Text.Screening.INCLUDED:
             continue  # its text is not in the file

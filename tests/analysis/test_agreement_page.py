@@ -29,7 +29,9 @@ def coded(db, site):
     participant = ParticipantFactory(site=site)
     for i in range(12):
         reflection(participant=participant, text=f"Reflection number {i} " * 3)
-    project = project_of(a, site)
+    # Blinding off: a text counts once two coders finished it (blinding is
+    # tested on its own below).
+    project = project_of(a, site, blinded=False)
     member(project, b)
     project.texts.update(screening=Text.Screening.INCLUDED)
     codes = CodeFactory(project=project), CodeFactory(project=project)
@@ -130,3 +132,22 @@ def test_a_non_member_analyst_gets_404(coded, as_user, site):
     stranger = analyst("stranger", site)
     response = as_user(stranger).get(reverse("analysis_agreement", args=[project.pk]))
     assert response.status_code == 404
+
+
+def test_with_blinding_only_texts_every_coder_finished_count(coded, site):
+    """A figure over a text another coder is still on would tell the finished
+    coders something of that coder's codes: with blinding on, agreement reads
+    only the texts every coder of the project has finished."""
+    project, a, b, (x, _y), texts = coded
+    project.blinded = True
+    project.save()
+    c = analyst("coder_c", site)
+    member(project, c)
+    _code(texts[0], a, x)
+    _finish(texts[0], a, b)  # c is still coding it
+    _finish(texts[1], a, b, c)
+    data = agreement_data(project, [x.pk])
+    assert data.tables[x.pk] == UnitCounts.from_rows([(3, 0, 1)])
+    assert data.units == 1
+    passages, finished = code_passages(project, x.pk)
+    assert set(finished) == {texts[1].pk}

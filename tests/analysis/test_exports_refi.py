@@ -204,3 +204,24 @@ def test_only_the_lead_imports(exported, as_user, site):
     project = exported[0]
     coder = project.members.exclude(user=project.created_by).get().user
     assert _upload(as_user(coder), project, OTHER_TOOL).status_code == 403
+
+
+def test_with_blinding_a_text_still_being_coded_leaves_without_codings_or_memos(
+    exported, as_user
+):
+    """Blinding holds through the .qdpx too: while coder_b is still on the
+    text, coder_a's download shows neither b's codes nor b's memo (nor a's
+    own: the file is the project's, not the coder's)."""
+    project, kept, _response = exported
+    CoderText.objects.filter(text=kept, coder__username="coder_b").update(
+        finished_at=None
+    )
+    response = as_user(project.created_by).get(
+        reverse("analysis_qdpx", args=[project.pk])
+    )
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    root = ElementTree.fromstring(archive.read("project.qde"))
+    schema().validate(root)
+    assert [s.get("guid") for s in root.iter(f"{P}TextSource")] == [str(kept.guid)]
+    assert list(root.iter(f"{P}PlainTextSelection")) == []
+    assert list(root.iter(f"{P}Note")) == []
