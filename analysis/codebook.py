@@ -101,6 +101,12 @@ def _check_name(model, project: Project, name: str, exclude_pk=None) -> None:
         raise ValidationError({"name": _("The codebook already has this name.")})
 
 
+def current_version(project: Project) -> int:
+    """The number of the project's current codebook version (1 if none)."""
+    last = CodebookVersion.objects.filter(project=project).aggregate(n=Max("number"))
+    return last["n"] or 1
+
+
 def next_position(model, project: Project) -> int:
     last = model.objects.filter(project=project).aggregate(p=Max("position"))["p"]
     return 0 if last is None else last + 1

@@ -15,13 +15,13 @@ are [start, end) offsets into `Text.body` in code points (Python indexes)."""
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
+from analysis.codebook import current_version
 from analysis.models import (
     Code,
-    CodebookVersion,
     CoderText,
     Coding,
     Consensus,
@@ -30,15 +30,8 @@ from analysis.models import (
     Text,
 )
 from analysis.permissions import ProjectAccess
+from analysis.progress import finished_add
 from audit.services import audit_record
-
-
-def current_version(project) -> int:
-    """The number of the project's current codebook version (1 if none)."""
-    number = CodebookVersion.objects.filter(project=project).aggregate(n=Max("number"))[
-        "n"
-    ]
-    return number or 1
 
 
 def codable_text_get(access: ProjectAccess, pk: int) -> Text:
@@ -243,6 +236,8 @@ def coder_text_finish(*, actor, text: Text, now) -> CoderText:
         recoded = row.finished_at is not None
         row.finished_at, row.codebook_version = now, version
         row.save(update_fields=["finished_at", "codebook_version"])
+        if not recoded:
+            finished_add(text.project_id, actor.pk, 1)
         _audit(actor, "finish", text, codebook_version=version, recoded=recoded)
     return row
 
@@ -264,6 +259,7 @@ def coder_text_reopen(*, actor, access: ProjectAccess, text: Text) -> None:
         had_seen = access.project.blinded and others_visible(access, text)
         row.finished_at = None
         row.save(update_fields=["finished_at"])
+        finished_add(text.project_id, actor.pk, -1)
         _audit(actor, "reopen", text, had_seen_others=had_seen)
 
 

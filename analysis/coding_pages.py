@@ -6,9 +6,9 @@ grow with the number of texts or codings."""
 from dataclasses import dataclass, field
 from itertools import groupby
 
+from analysis.codebook import current_version
 from analysis.coding import (
     active_codes,
-    current_version,
     others_visible,
     outdated_count,
     visible_codings,
@@ -16,7 +16,7 @@ from analysis.coding import (
 )
 from analysis.models import CoderText, Coding, Text
 from analysis.permissions import ProjectAccess
-from analysis.selectors import coder_progress
+from analysis.progress import coder_progress
 
 
 @dataclass
@@ -101,9 +101,7 @@ def coding_page(access: ProjectAccess, text: Text, user) -> dict:
     whole_mine = {c.code_id for c in mine if c.start is None}
     memos = list(visible_memos(access, text, user))
     progress = coder_progress(project)
-    included = Text.objects.filter(
-        project=project, screening=Text.Screening.INCLUDED
-    ).count()
+    included = project.included_count
     return {
         "text": text,
         "version": version,

@@ -21,14 +21,13 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Max
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from analysis.codebook import current_version
 from analysis.models import (
     Code,
-    CodebookVersion,
     CoderText,
     Coding,
     Consensus,
@@ -194,9 +193,6 @@ def disagreement_list(
 
 
 # --- writes --------------------------------------------------------------------------
-def current_version(project: Project) -> int:
-    last = CodebookVersion.objects.filter(project=project).aggregate(n=Max("number"))
-    return last["n"] or 1
 
 
 def consensus_settle(

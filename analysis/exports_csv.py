@@ -22,7 +22,8 @@ from typing import IO, BinaryIO
 
 from django.db.models import F
 
-from analysis.consensus import current_version, final_codes, finished_ids
+from analysis.codebook import current_version
+from analysis.consensus import final_codes, finished_ids
 from analysis.models import Code, Coding, Project, Text
 from audit.services import audit_record
 from core.formulas import neutralise

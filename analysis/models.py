@@ -121,6 +121,9 @@ class Project(models.Model):
     snapshot_at = models.DateTimeField(_("texts last added"), null=True)
     # The flow diagram's first counts at the last snapshot (analysis.snapshot.Flow).
     flow = models.JSONField(default=dict)
+    # Texts screened in, kept by analysis.screening (the one place that sets a
+    # text's screening), so coding pages need not count 100,000 texts.
+    included_count = models.PositiveIntegerField(default=0)
     guid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
 
     class Meta:
@@ -150,6 +153,8 @@ class Member(models.Model):
     screens = models.BooleanField(_("screens texts"), default=False)
     adjudicates = models.BooleanField(_("settles disagreements"), default=False)
     added_at = models.DateTimeField(auto_now_add=True)
+    # Texts this member has finished, kept by analysis.coding (finish, reopen).
+    finished_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [

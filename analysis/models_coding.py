@@ -155,7 +155,15 @@ class CoderText(models.Model):
                 fields=["text", "coder"], name="analysis_coder_text"
             )
         ]
-        indexes = [models.Index(fields=["coder", "finished_at"])]
+        indexes = [
+            models.Index(fields=["coder", "finished_at"]),
+            # "Coded under an older codebook version": a short range per coder.
+            models.Index(
+                fields=["coder", "codebook_version"],
+                condition=Q(finished_at__isnull=False),
+                name="analysis_coder_text_version",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"T{self.text_id} by {self.coder_id}"

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from analysis.models import CoderText, Coding, ScreeningDecision, Text
 from analysis.permissions import ProjectAccess
+from analysis.progress import included_add
 from audit.services import audit_record
 
 OTHER = "other"
@@ -55,6 +56,9 @@ def _text_screening_sync(text: Text) -> None:
         list(text.decisions.all()), screeners_needed(text.project)
     )
     if (state, reason) != (text.screening, text.screening_reason):
+        included = Text.Screening.INCLUDED
+        if (state == included) != (text.screening == included):
+            included_add(text.project_id, 1 if state == included else -1)
         text.screening, text.screening_reason = state, reason
         text.save(update_fields=["screening", "screening_reason"])
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
-from analysis.models import CoderText, Member, Project, Text
+from analysis.models import Member, Project, Text
 
 
 @dataclass(frozen=True)
@@ -20,13 +20,6 @@ class FlowCounts:
     pending: int
     disagreed: int
     coded: int  # included texts every coder of the project has finished
-
-
-@dataclass(frozen=True)
-class CoderProgress:
-    user: object
-    finished: int
-    started: int
 
 
 def flow_counts(project: Project) -> FlowCounts:
@@ -54,29 +47,3 @@ def flow_counts(project: Project) -> FlowCounts:
         coded=coded,
         **counts,
     )
-
-
-def coder_progress(project: Project) -> list[CoderProgress]:
-    """Each coder's finished and started texts, in one query."""
-    members = list(
-        Member.objects.filter(project=project, codes=True)
-        .select_related("user")
-        .order_by("user__username")
-    )
-    rows = (
-        CoderText.objects.filter(text__project=project)
-        .values("coder")
-        .annotate(
-            finished=Count("pk", filter=Q(finished_at__isnull=False)),
-            started=Count("pk"),
-        )
-    )
-    by_coder = {row["coder"]: row for row in rows}
-    return [
-        CoderProgress(
-            user=m.user,
-            finished=by_coder.get(m.user_id, {}).get("finished", 0),
-            started=by_coder.get(m.user_id, {}).get("started", 0),
-        )
-        for m in members
-    ]

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from analysis import selectors, services
 from analysis.forms import MemberForm, ProjectForm
 from analysis.permissions import get_project_for, projects_visible_to, require_analyst
+from analysis.progress import coder_progress
 
 
 @require_GET
@@ -55,7 +56,7 @@ def _detail(
             "access": access,
             "project": project,
             "flow": selectors.flow_counts(project),
-            "progress": selectors.coder_progress(project),
+            "progress": coder_progress(project),
             "members": project.members.select_related("user").order_by(
                 "user__username"
             ),

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from analysis import coding, screening
+from analysis.codebook import current_version
 from analysis.coding_pages import coding_page
 from analysis.forms_coding import MemoForm, PassageForm, ScreenForm, WholeCodesForm
 from analysis.models import Text
@@ -92,7 +93,7 @@ def code_next(request: HttpRequest, pk: int) -> HttpResponse:
     if text is not None:
         url = _text_url(pk, text.pk, outdated)
         return redirect(url)
-    version = coding.current_version(access.project)
+    version = current_version(access.project)
     context = {
         "access": access,
         "project": access.project,

@@ -42,6 +42,7 @@ def _build(ctx, size: int):
         Project,
         Text,
     )
+    from analysis.progress import progress_recount
     from participants.models import Site
 
     rng = random.Random(15)
@@ -115,6 +116,7 @@ def _build(ctx, size: int):
                     )
         Coding.objects.bulk_create(codings, ignore_conflicts=True)
         CoderText.objects.bulk_create(progress)
+    progress_recount(project)  # the rows were written past the services
     return project, lead, codes
 
 

@@ -5,11 +5,11 @@ the whole answer counting as applied, and who applied what for kappa."""
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from analysis.agreement_data import agreement_data, code_passages
 from analysis.agreement_tables import PairTable, UnitCounts
-from analysis.models import CoderText, Coding, Text
+from analysis.models import Text
+from tests.analysis.codebook_helpers import apply, finish
 from tests.analysis.factories import (
     CodeFactory,
     analyst,
@@ -39,17 +39,7 @@ def coded(db, site):
 
 
 def _code(text, coder, code, span=None):
-    start, end = span or (None, None)
-    Coding.objects.create(
-        text=text, coder=coder, code=code, start=start, end=end, codebook_version=1
-    )
-
-
-def _finish(text, *coders):
-    for coder in coders:
-        CoderText.objects.update_or_create(
-            text=text, coder=coder, defaults={"finished_at": timezone.now()}
-        )
+    apply(text, coder, code, span=span)
 
 
 def test_two_coders_get_the_two_by_two_table(coded):
@@ -63,8 +53,8 @@ def test_two_coders_get_the_two_by_two_table(coded):
     _code(texts[4], a, x)  # only a
     _code(texts[5], b, x)  # only b
     for t in texts[:10]:
-        _finish(t, a, b)  # texts 6-9: neither applied x
-    _finish(texts[10], a)  # unpaired
+        finish(t, a, b)  # texts 6-9: neither applied x
+    finish(texts[10], a)  # unpaired
     _code(texts[11], a, x)  # a never finished text 11: not counted at all
     _code(texts[11], b, x)
     data = agreement_data(project, [x.pk, y.pk])
@@ -85,11 +75,11 @@ def test_excluded_texts_do_not_count_and_three_coders_get_unit_counts(coded, sit
     member(project, c)
     Text.objects.filter(pk=texts[0].pk).update(screening=Text.Screening.EXCLUDED)
     _code(texts[0], a, x)
-    _finish(texts[0], a, b, c)
+    finish(texts[0], a, b, c)
     _code(texts[1], a, x)
     _code(texts[1], b, x)
-    _finish(texts[1], a, b, c)  # m=3, k=2
-    _finish(texts[2], a, b)  # m=2, k=0
+    finish(texts[1], a, b, c)  # m=3, k=2
+    finish(texts[2], a, b)  # m=2, k=0
     data = agreement_data(project, [x.pk])
     assert data.tables[x.pk] == UnitCounts.from_rows([(3, 2, 1), (2, 0, 1)])
     assert data.disagreements == {x.pk: 1}
@@ -100,7 +90,7 @@ def test_passages_of_one_code(coded):
     _code(texts[0], a, x, (0, 10))
     _code(texts[0], b, x, (5, 10))
     _code(texts[0], b, x)  # the whole answer is not a passage
-    _finish(texts[0], a, b)
+    finish(texts[0], a, b)
     passages, finished = code_passages(project, x.pk)
     assert {t: dict(c) for t, c in passages.items()} == {
         texts[0].pk: {a.pk: [(0, 10)], b.pk: [(5, 10)]}
@@ -113,7 +103,7 @@ def test_the_page_shows_each_code_and_the_passage_overlap(coded, as_user):
     for t in texts[:6]:
         _code(t, a, x, (0, 10))
         _code(t, b, x, (0, 5) if t.pk % 2 else (0, 10))
-        _finish(t, a, b)
+        finish(t, a, b)
     response = as_user(a).get(
         reverse("analysis_agreement", args=[project.pk]), {"passages": x.pk}
     )
@@ -144,8 +134,8 @@ def test_with_blinding_only_texts_every_coder_finished_count(coded, site):
     c = analyst("coder_c", site)
     member(project, c)
     _code(texts[0], a, x)
-    _finish(texts[0], a, b)  # c is still coding it
-    _finish(texts[1], a, b, c)
+    finish(texts[0], a, b)  # c is still coding it
+    finish(texts[1], a, b, c)
     data = agreement_data(project, [x.pk])
     assert data.tables[x.pk] == UnitCounts.from_rows([(3, 0, 1)])
     assert data.units == 1
