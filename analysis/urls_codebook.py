@@ -36,6 +36,11 @@ urlpatterns = [
     ),
     path("<int:pk>/codebook/order/", cb.codebook_reorder, name="analysis_code_reorder"),
     path(
+        "<int:pk>/codebook/codes/<int:code_pk>/memo/",
+        cb.code_memo,
+        name="analysis_code_memo",
+    ),
+    path(
         "<int:pk>/export/codings-long.csv",
         cb.export_csv,
         {"kind": "long"},

@@ -5,12 +5,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from analysis import codebook
 from analysis.exports_csv import analysis_export
 from analysis.forms_codebook import CategoryForm, CodeForm, ReasonForm, ReorderForm
+from analysis.memos import code_memo_add, with_memos
 from analysis.models import Category, Code, CodebookVersion, Member
 from analysis.permissions import get_project_for
 
@@ -19,7 +21,7 @@ from analysis.permissions import get_project_for
 def codebook_detail(request: HttpRequest, pk: int) -> HttpResponse:
     access = get_project_for(request.user, pk)
     project = access.project
-    codes = Code.objects.filter(project=project).select_related("category")
+    codes = with_memos(Code.objects.filter(project=project).select_related("category"))
     groups: dict = {}
     for category in Category.objects.filter(project=project):
         groups[category] = []
@@ -208,3 +210,25 @@ def export_csv(request: HttpRequest, pk: int, kind: str) -> FileResponse:
     response["X-Export-Rows"] = str(export.rows)
     response["X-Export-SHA256"] = export.sha256
     return response
+
+
+@require_POST
+def code_memo(request: HttpRequest, pk: int, code_pk: int) -> HttpResponse:
+    """A member's memo on a code, added from the codebook page."""
+    access = get_project_for(request.user, pk)
+    if not (access.codes or access.leads or access.adjudicates):
+        raise PermissionDenied(_("Only the project's coders write memos."))
+    code = get_object_or_404(Code, project=access.project, pk=code_pk)
+    try:
+        code_memo_add(
+            actor=request.user,
+            project=access.project,
+            code=code,
+            body=request.POST.get("body", ""),
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Memo saved."))
+    return redirect(reverse("analysis_codebook", args=[pk]) + f"#code-{code.pk}")

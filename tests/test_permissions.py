@@ -407,6 +407,10 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "GET":      _signed_in(404),
         "POST":     _signed_in(404),
     },
+    "analysis_code_memo": {
+        "GET":      _signed_in(405),
+        "POST":     _signed_in(404),
+    },
     "analysis_settle": {
         "GET":      _signed_in(404),
         "POST":     _signed_in(404),
@@ -537,6 +541,7 @@ ANALYSIS_PROJECT_URLS = {
 # Routes about one object of a project: how many ids follow the project's.
 ANALYSIS_OBJECT_URLS = {
     "analysis_code_edit": 1,
+    "analysis_code_memo": 1,
     "analysis_code_retire": 1,
     "analysis_category_edit": 1,
     "analysis_settle": 2,
