@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("supervision.urls")),
     path("", include("exports.urls")),
     path("analysis/", include("analysis.urls")),
+    path("api/", include("api.urls")),
     path("", include("supervision.urls_meetings")),
 ]

@@ -327,6 +327,24 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "admin:index": {
         "GET":      (AL,   AL,    AL,   AL,   AL,   AL,   AL,   AL,   200,  AL),
     },
+    # Issue 16: the read API takes a token, never a session: every role's
+    # signed-in browser gets a 401 (tests/api has the token matrix). Its
+    # schema and documentation page hold no data.
+    "api-v1:sites": {
+        "GET":      _every(401),
+    },
+    "api-v1:cohorts": {
+        "GET":      _every(401),
+    },
+    "api-v1:openapi-json": {
+        "GET":      _every(200),
+    },
+    "api-v1:openapi-view": {
+        "GET":      _every(200),
+    },
+    "api-v1:api-root": {
+        "GET":      _every(200),
+    },
     # Issue 15: reflection analysis needs its own right, which nobody in this
     # cast holds (tests/analysis/test_permissions.py has a cast that does).
     "analysis_projects": {
@@ -474,6 +492,12 @@ ANONYMOUS_VIEWS = {
     "admin:login",  # Django's admin login form (inside the "admin:index" entry)
     "service_worker",  # the offline app's code: no data, updated while signed out
     "manifest",  # fetched by the browser without cookies
+    # The read API (issue 16): no session; every data route needs a token.
+    "api-v1:sites",
+    "api-v1:cohorts",
+    "api-v1:openapi-json",
+    "api-v1:openapi-view",
+    "api-v1:api-root",
 }
 
 

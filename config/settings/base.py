@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "supervision",
     "exports",
     "analysis",
+    "ninja",
+    "api",
     "demo",
     "accounts",
 ]
@@ -60,6 +62,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The read API takes tokens, never cookies (issue 16).
+    "api.middleware.ApiNoCookiesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -75,6 +79,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# Requests per token (issue 16): "<n>/<s|m|h|d>"; over it, 429 with Retry-After.
+PEERLOG_API_RATE = env_str("PEERLOG_API_RATE", "120/m")
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [

@@ -1,0 +1,32 @@
+"""The API's one way in: `Authorization: Bearer plg_…` (issue 16). No session
+cookie is read on /api/ (api.middleware drops them before the session is
+loaded), so there is no CSRF surface; a refused token gets a 401 and an
+audit row naming why (never the secret)."""
+
+from ninja.security import HttpBearer
+
+from api.tokens import TokenRefused, token_check
+from audit.services import audit_record
+
+
+class TokenAuth(HttpBearer):
+    openapi_scheme = "bearer"
+
+    def authenticate(self, request, token: str):
+        try:
+            checked = token_check(token)
+        except TokenRefused as refused:
+            parts = token.split("_", 2)
+            audit_record(
+                request=request,
+                action="api.auth.refused",
+                outcome="401",
+                details={
+                    "reason": refused.reason,
+                    "token": parts[1][:12] if len(parts) == 3 else "",
+                    "path": request.path,
+                },
+            )
+            return None
+        request.api_token = checked
+        return checked
