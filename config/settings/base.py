@@ -240,6 +240,22 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Peerlog <peerlog@localhost>"
 
 # --- Celery ------------------------------------------------------------------------
 # No broker configured: tasks run eagerly in-process (the embedded demo).
+# The cache holds the read API's per-token request counts (issue 16). With a
+# shared cache (PEERLOG_CACHE_URL=redis://..., as docker-compose.yml sets) the
+# limit holds across every worker; the default, one memory per process, makes
+# it a limit per worker process.
+_cache_url = env_str("PEERLOG_CACHE_URL", "")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+        }
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "memory://")
 CELERY_TASK_ALWAYS_EAGER = env_bool(
     "CELERY_TASK_ALWAYS_EAGER", CELERY_BROKER_URL.startswith("memory://")
