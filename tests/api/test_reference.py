@@ -187,9 +187,9 @@ def test_since_and_until_bound_the_contact_date(client, both, site, mentor):
     inside = _measured(mentor, participant, day=10)
     _measured(mentor, participant, day=3)
     _measured(mentor, participant, day=17)
-    body = get(
-        client, MEASURES_URL, token_for(both, site), since="2026-11-10", until="2026-11-16"
-    ).json()
+    token = token_for(both, site)
+    body = get(client, MEASURES_URL, token, since="2026-11-10", until="2026-11-16")
+    body = body.json()
     assert [r["log_id"] for r in body["data"]] == [inside.pk]
 
 
@@ -216,9 +216,8 @@ def test_bad_measures_parameters_are_400_naming_the_parameter(
 
 
 def test_since_after_until_is_400(client, both, site):
-    response = get(
-        client, MEASURES_URL, token_for(both, site), since="2026-11-20", until="2026-11-01"
-    )
+    token = token_for(both, site)
+    response = get(client, MEASURES_URL, token, since="2026-11-20", until="2026-11-01")
     assert response.status_code == 400
 
 
