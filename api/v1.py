@@ -31,4 +31,8 @@ api = NinjaAPI(
 
 
 # --- endpoints --------------------------------------------------------------------
-from api import endpoints  # noqa: E402, F401  (registers the routes on `api`)
+# (each module registers its routes on `api`)
+from api import (  # noqa: E402, F401
+    endpoints,
+    endpoints_reference,
+)

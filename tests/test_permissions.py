@@ -345,6 +345,18 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "api-v1:api-root": {
         "GET":      _every(200),
     },
+    "api-v1:options": {
+        "GET":      _every(401),
+    },
+    "api-v1:codebook": {
+        "GET":      _every(401),
+    },
+    "api-v1:participant_measures": {
+        "GET":      _every(401),
+    },
+    "api-v1:analysis_final_codes": {
+        "GET":      _every(401),
+    },
     # Issue 15: reflection analysis needs its own right, which nobody in this
     # cast holds (tests/analysis/test_permissions.py has a cast that does).
     "analysis_projects": {
@@ -498,6 +510,10 @@ ANONYMOUS_VIEWS = {
     "api-v1:openapi-json",
     "api-v1:openapi-view",
     "api-v1:api-root",
+    "api-v1:options",
+    "api-v1:codebook",
+    "api-v1:participant_measures",
+    "api-v1:analysis_final_codes",
 }
 
 
@@ -528,6 +544,8 @@ def _url(name: str, log: InteractionLog) -> str:
         return reverse(name, args=[_meeting(log).pk])
     if name == "meeting_action_done":
         return reverse(name, args=[_meeting(log).actions.get().pk])
+    if name == "api-v1:analysis_final_codes":
+        return reverse(name, args=[_analysis_project(log).pk])
     if name in ANALYSIS_PROJECT_URLS:
         return reverse(name, args=[_analysis_project(log).pk])
     if name in ANALYSIS_OBJECT_URLS:
