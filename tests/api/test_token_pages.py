@@ -88,7 +88,9 @@ def research_without_right(db, site):
         ("admin_user", 200),  # admins hold the full export right by their role
     ],
 )
-def test_the_pages_are_for_people_with_an_export_right(request, url, role, expected):
+def test_the_pages_are_for_people_with_an_export_right(
+    db, request, url, role, expected
+):
     user = request.getfixturevalue(role)
     user = getattr(user, "user", user)  # a Mentor profile → its User
     TOTPDevice.objects.get_or_create(user=user, name="phone", confirmed=True)
