@@ -6,6 +6,7 @@ from config.views import healthz
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("accounts/tokens/", include("api.urls_pages")),
     path("healthz", healthz, name="healthz"),
     path("", include("audit.urls")),
     path("", include("notifications.urls")),

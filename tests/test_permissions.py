@@ -65,6 +65,9 @@ REVIEWED = Redirect(r"/logs/\d+/review/")  # back to the review page
 ENROL = Redirect(r"/accounts/two-factor/setup/")  # set up two-step sign-in
 MEETING = Redirect(r"/supervision/meetings/\d+/")  # the supervision meeting's page
 ITEM = Redirect(r"/followups/\d+/")  # back to the follow-up item's page
+TOKEN_ENROL = Redirect(
+    r"/accounts/two-factor/setup/\?next=%2Faccounts%2Ftokens%2Fnew%2F"
+)
 
 ROLES = (
     "anonymous",
@@ -357,6 +360,21 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "api-v1:analysis_final_codes": {
         "GET":      _every(401),
     },
+    # Issue 16, the token pages: for an export right (admins hold one by role;
+    # `staff` holds none). Making one needs an authenticator first; the token
+    # to revoke is another research user's (see _api_token): 404.
+    "api_token_list": {
+        "GET":      (L,    403,   403,  403,  403,  403,  403,  403,  200,  403),
+        "POST":     _signed_in(405),
+    },
+    "api_token_create": {
+        "GET":      (L,    403,   403,  403,  403,  403,  403,  403,  TOKEN_ENROL, 403),
+        "POST":     (L,    403,   403,  403,  403,  403,  403,  403,  TOKEN_ENROL, 403),
+    },
+    "api_token_revoke": {
+        "GET":      (L,    403,   403,  403,  403,  403,  403,  403,  404,  403),
+        "POST":     (L,    403,   403,  403,  403,  403,  403,  403,  404,  403),
+    },
     # Issue 15: reflection analysis needs its own right, which nobody in this
     # cast holds (tests/analysis/test_permissions.py has a cast that does).
     "analysis_projects": {
@@ -538,6 +556,8 @@ def _url(name: str, log: InteractionLog) -> str:
         return reverse(name, args=["MQ", "not-a-token"])
     if name in {"export_detail", "export_status", "export_download"}:
         return reverse(name, args=[_export_job().pk])
+    if name == "api_token_revoke":
+        return reverse(name, args=[_api_token().pk])
     if name in {"meeting_list", "meeting_plan"}:
         return reverse(name, args=[log.mentor_id])
     if name in {"meeting_detail", "meeting_record", "meeting_action_add"}:
@@ -677,6 +697,22 @@ def _export_job():
     )
     export_job_run(job.pk)
     return job
+
+
+def _api_token():
+    """A live API token of a research user outside the cast."""
+    from django.utils import timezone
+
+    from api.tokens import token_create
+    from exports.models import ExportRight
+    from participants.models import Site
+
+    site = Site.objects.first()
+    owner = UserFactory(username="token_owner", roles=[Role.RESEARCH], sites=[site])
+    ExportRight.objects.create(user=owner, level="coded", granted_at=timezone.now())
+    return token_create(
+        user=owner, name="T", level="coded", site_ids=[site.pk], days=30
+    ).token
 
 
 def _meeting(log):
