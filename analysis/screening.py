@@ -172,7 +172,9 @@ def screening_progress(access: ProjectAccess, user) -> ScreeningProgress:
     )
     counts = (
         Text.objects.filter(project=access.project)
-        .annotate(mine=Exists(mine))
+        # Not named "mine": PostgreSQL reads a FILTER's column by the
+        # aggregate's alias when the two share a name.
+        .annotate(decided_by_me=Exists(mine))
         .aggregate(
             texts=Count("pk"),
             screened=Count(
@@ -182,7 +184,7 @@ def screening_progress(access: ProjectAccess, user) -> ScreeningProgress:
                 ),
             ),
             disagreed=Count("pk", filter=Q(screening=Text.Screening.DISAGREED)),
-            mine=Count("pk", filter=Q(mine=True)),
+            mine=Count("pk", filter=Q(decided_by_me=True)),
         )
     )
     return ScreeningProgress(**counts)
