@@ -31,4 +31,7 @@ api = NinjaAPI(
 
 
 # --- endpoints --------------------------------------------------------------------
-from api import endpoints  # noqa: E402, F401  (registers the routes on `api`)
+from api import (  # noqa: E402, F401  (each module registers its routes on `api`)
+    endpoints,
+    endpoints_logs,
+)
