@@ -68,9 +68,12 @@ def python_rows(
             yield row
 
 
-def rows_for_ids(ids: list[int], sets: list[OptionList]) -> list[dict[str, Any]]:
+def rows_for_ids(
+    ids: list[int] | QuerySet, sets: list[OptionList]
+) -> list[dict[str, Any]]:
     """The row dicts `python_rows` gives for these logs (one page of the API,
-    issue 16), with the pseudonyms of only the people in them: 1 + 3 queries."""
+    issue 16: `ids` may be a subquery), with the pseudonyms of only the people
+    in them: 1 + 3 queries."""
     rows = _batch_rows(ids, sets)
     participants = pseudonym_map("P", {row["participant_id"] for row in rows})
     mentors = pseudonym_map("M", {row["mentor_id"] for row in rows})
@@ -80,7 +83,9 @@ def rows_for_ids(ids: list[int], sets: list[OptionList]) -> list[dict[str, Any]]
     return rows
 
 
-def _batch_rows(ids: list[int], sets: list[OptionList]) -> list[dict[str, Any]]:
+def _batch_rows(
+    ids: list[int] | QuerySet, sets: list[OptionList]
+) -> list[dict[str, Any]]:
     """Row dicts of the logs `ids` in log_id order, without pseudonyms."""
     chosen: dict[str, dict[int, list[str]]] = {}
     for options in sets:
