@@ -34,5 +34,6 @@ api = NinjaAPI(
 # (each module registers its routes on `api`)
 from api import (  # noqa: E402, F401
     endpoints,
+    endpoints_logs,
     endpoints_reference,
 )

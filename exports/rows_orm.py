@@ -58,30 +58,48 @@ def python_rows(
     logs: QuerySet[InteractionLog], sets: list[OptionList]
 ) -> Iterator[dict[str, Any]]:
     """Row dicts for `logs` in log_id order, options as sorted code lists:
-    1 + 1 + 3 queries per batch of ids, whatever the number of rows."""
+    1 + 3 + 1 queries per batch of ids, whatever the number of rows."""
     participants = pseudonym_map("P", Participant.objects.values_list("pk", flat=True))
     mentors = pseudonym_map("M", Mentor.objects.values_list("pk", flat=True))
-    code_of = {
-        options.key: {pk: code for pk, code, *_rest in options.options}
-        for options in sets
-    }
     for ids in _id_batches(logs, BATCH):
-        chosen: dict[str, dict[int, list[str]]] = {}
-        for options in sets:
-            picked: dict[int, list[str]] = {}
-            for log_id, option_id in options.through.objects.filter(
-                interactionlog_id__in=ids
-            ).values_list("interactionlog_id", options.through_fk):
-                picked.setdefault(log_id, []).append(code_of[options.key][option_id])
-            chosen[options.key] = picked
-        rows = (
-            InteractionLog.objects.filter(pk__in=ids).order_by("pk").values(*PY_FIELDS)
-        )
-        for row in rows:
+        for row in _batch_rows(ids, sets):
             row["participant_code"] = participants[row["participant_id"]]
             row["mentor_code"] = mentors[row["mentor_id"]]
-            for options in sets:
-                row[f"{options.key}_codes"] = sorted(
-                    chosen[options.key].get(row["pk"], ())
-                )
             yield row
+
+
+def rows_for_ids(
+    ids: list[int] | QuerySet, sets: list[OptionList]
+) -> list[dict[str, Any]]:
+    """The row dicts `python_rows` gives for these logs (one page of the API,
+    issue 16: `ids` may be a subquery), with the pseudonyms of only the people
+    in them: 1 + 3 queries."""
+    rows = _batch_rows(ids, sets)
+    participants = pseudonym_map("P", {row["participant_id"] for row in rows})
+    mentors = pseudonym_map("M", {row["mentor_id"] for row in rows})
+    for row in rows:
+        row["participant_code"] = participants[row["participant_id"]]
+        row["mentor_code"] = mentors[row["mentor_id"]]
+    return rows
+
+
+def _batch_rows(
+    ids: list[int] | QuerySet, sets: list[OptionList]
+) -> list[dict[str, Any]]:
+    """Row dicts of the logs `ids` in log_id order, without pseudonyms."""
+    chosen: dict[str, dict[int, list[str]]] = {}
+    for options in sets:
+        code_of = {pk: code for pk, code, *_rest in options.options}
+        picked: dict[int, list[str]] = {}
+        for log_id, option_id in options.through.objects.filter(
+            interactionlog_id__in=ids
+        ).values_list("interactionlog_id", options.through_fk):
+            picked.setdefault(log_id, []).append(code_of[option_id])
+        chosen[options.key] = picked
+    rows = list(
+        InteractionLog.objects.filter(pk__in=ids).order_by("pk").values(*PY_FIELDS)
+    )
+    for row in rows:
+        for options in sets:
+            row[f"{options.key}_codes"] = sorted(chosen[options.key].get(row["pk"], ()))
+    return rows

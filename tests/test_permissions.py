@@ -339,6 +339,15 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "api-v1:cohorts": {
         "GET":      _every(401),
     },
+    "api-v1:logs": {
+        "GET":      _every(401),
+    },
+    "api-v1:logs_csv": {
+        "GET":      _every(401),
+    },
+    "api-v1:logs_ndjson": {
+        "GET":      _every(401),
+    },
     "api-v1:openapi-json": {
         "GET":      _every(200),
     },
@@ -525,6 +534,9 @@ ANONYMOUS_VIEWS = {
     # The read API (issue 16): no session; every data route needs a token.
     "api-v1:sites",
     "api-v1:cohorts",
+    "api-v1:logs",
+    "api-v1:logs_csv",
+    "api-v1:logs_ndjson",
     "api-v1:openapi-json",
     "api-v1:openapi-view",
     "api-v1:api-root",

@@ -48,6 +48,30 @@ class CsvSink:
     close = flush
 
 
+class CsvBlocks:
+    """CsvSink's text, handed back instead of written: `take()` gives the rows
+    so far as bytes (and how many), for a writer that yields its file."""
+
+    def __init__(self) -> None:
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, lineterminator="\r\n")
+        self.rows = 0
+
+    def row(self, values: list[Any]) -> None:
+        self.writer.writerow(values)
+        self.rows += 1
+
+    def full(self) -> bool:
+        return self.buffer.tell() > 65_536
+
+    def take(self) -> tuple[bytes, int]:
+        taken = (self.buffer.getvalue().encode(), self.rows)
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.rows = 0
+        return taken
+
+
 def csv_header(names: list[str]) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow(names)

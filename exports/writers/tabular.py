@@ -21,6 +21,7 @@ from exports.options import OptionList, option_sets
 from exports.rows_orm import python_rows
 from exports.writers.base import (
     Counter,
+    CsvBlocks,
     CsvSink,
     Progress,
     WriteResult,
@@ -41,11 +42,30 @@ def write_wide_csv(
 ) -> WriteResult:
     """The one-row-per-log CSV of `logs` at `level` into `out`."""
     sets = sets if sets is not None else option_sets()
-    columns = wide_columns(level, sets)
-    names = [c.name for c in columns]
-    out.write(csv_header(names))
     counter = Counter(progress)
     participants: set[int] = set()
+    for block, _rows in wide_csv_blocks(
+        logs=logs, level=level, sets=sets, counter=counter, participants=participants
+    ):
+        out.write(block)
+    names = [c.name for c in wide_columns(level, sets)]
+    return WriteResult(rows=counter.rows, columns=names, participants=participants)
+
+
+def wide_csv_blocks(
+    *,
+    logs: QuerySet[InteractionLog],
+    level: str,
+    sets: list[OptionList],
+    counter: Counter,
+    participants: set[int],
+) -> Iterator[tuple[bytes, int]]:
+    """The one-row-per-log CSV as (bytes, rows in them) blocks of whole rows,
+    header first: what the file writer writes and the API streams (issue 16),
+    so both send the same bytes. Fills `participants` as it goes (complete
+    once the iterator is exhausted)."""
+    columns = wide_columns(level, sets)
+    yield csv_header([c.name for c in columns]), 0
     if rows_copy.use_copy(sets):
         arrays = rows_copy.pseudonym_arrays()
         codes: set[bytes] = set()
@@ -59,48 +79,51 @@ def write_wide_csv(
                 arrays=arrays,
                 ids=ids,
             )
-            _pass_through(out, rows_copy.copy_rows([statement]), counter, codes)
+            yield from _pass_through(rows_copy.copy_rows([statement]), counter, codes)
             counter.report()  # between statements: the connection is free
-        participants = emitted_participants(codes, arrays)
-    else:
-        sink = CsvSink(out)
-        spec = [(c.value, c.type, c.free_text) for c in columns]
-        for row in python_rows(logs, sets):
-            sink.row([cell_text(get(row), t, f) for get, t, f in spec])
-            participants.add(row["participant_id"])
-            counter.add()
-        sink.close()
-    return WriteResult(rows=counter.rows, columns=names, participants=participants)
+        participants |= emitted_participants(codes, arrays)
+        return
+    sink = CsvBlocks()
+    spec = [(c.value, c.type, c.free_text) for c in columns]
+    for row in python_rows(logs, sets):
+        sink.row([cell_text(get(row), t, f) for get, t, f in spec])
+        participants.add(row["participant_id"])
+        counter.add()
+        if sink.full():
+            yield sink.take()
+    if sink.rows:
+        yield sink.take()
 
 
 _PARTICIPANT_CODE = re.compile(rb"[0-9]+,([^,]+),").match
 
 
 def _pass_through(
-    out: BinaryIO, rows: Iterator[bytes], counter: Counter, codes: set[bytes]
-) -> None:
+    rows: Iterator[bytes], counter: Counter, codes: set[bytes]
+) -> Iterator[tuple[bytes, int]]:
     """PostgreSQL ends each row with LF; RFC 4180 wants CRLF. Each COPY message is
     exactly one row, so its last byte is the row's end (line breaks inside
-    quoted text are kept as typed). Written in blocks of about 256 KB.
+    quoted text are kept as typed). Handed on in blocks of about 256 KB.
     Adds each row's participant code to `codes`: both files start with log_id
     (an integer) and participant_code (never quoted), so it is the text
     between the first two commas (a regex, as psycopg hands over memoryviews:
     about 0.35 s per million rows)."""
     block: list[bytes] = []
-    size = 0
+    size = rows_in = 0
     add_code = codes.add
     for row in rows:
         add_code(_PARTICIPANT_CODE(row)[1])
         block.append(row[:-1])
         block.append(b"\r\n")
         size += len(row)
+        rows_in += 1
         counter.add(quiet=True)
         if size > 262_144:
-            out.write(b"".join(block))
+            yield b"".join(block), rows_in
             block.clear()
-            size = 0
+            size = rows_in = 0
     if block:
-        out.write(b"".join(block))
+        yield b"".join(block), rows_in
 
 
 def write_long_csv(
@@ -122,7 +145,10 @@ def write_long_csv(
             statement = rows_copy.long_copy_statement(
                 logs=logs, sets=sets, lo=lo, hi=hi, arrays=arrays, ids=ids
             )
-            _pass_through(out, rows_copy.copy_rows([statement]), counter, codes)
+            for block, _rows in _pass_through(
+                rows_copy.copy_rows([statement]), counter, codes
+            ):
+                out.write(block)
             counter.report()
         participants = emitted_participants(codes, arrays)
     else:

@@ -52,9 +52,16 @@ ENDPOINTS = [
     Endpoint("api-v1:codebook", None),
     Endpoint("api-v1:participant_measures", _measure_sites),
 ]
-# Routes with an argument, in the matrix of their own tests: a project's final
-# codes (tests/api/test_reference.py: scope, consent, 404 outside).
-OWN_TESTS = {"api-v1:analysis_final_codes"}
+# Routes in the matrix of their own tests: a project's final codes
+# (tests/api/test_reference.py: scope, consent, 404 outside), and
+# The logs (tests/api/test_logs.py: sites outside the token, levels, expiry,
+# revocation, each refused and audited).
+OWN_TESTS = {
+    "api-v1:analysis_final_codes",
+    "api-v1:logs",
+    "api-v1:logs_csv",
+    "api-v1:logs_ndjson",
+}
 SITE_SCOPED = [endpoint for endpoint in ENDPOINTS if endpoint.row_sites is not None]
 
 
