@@ -86,8 +86,13 @@ def new_page(browser, viewport, **options):
     """A page in a context of its own that records console errors (CSP included);
     `options` go to the context (e.g. device_scale_factor). Motion is reduced,
     so Bootstrap's colour transitions are off: axe-core once read a button's
-    colours halfway through its focus transition and failed its contrast."""
+    colours halfway through its focus transition and failed its contrast.
+    Service workers are blocked (the offline tests open contexts of their own
+    that allow them): a mentor page's worker answered the axe-core script's
+    request from the network instead of the test's route, and the audit
+    failed to load."""
     options.setdefault("reduced_motion", "reduce")
+    options.setdefault("service_workers", "block")
     return page_in(browser.new_context(viewport=viewport, **options))
 
 
