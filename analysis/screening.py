@@ -101,24 +101,15 @@ def screening_decide(
             _refuse_if_coded(text)
         elif text.screening != Text.Screening.PENDING:
             raise ValidationError(_("This text has already been screened."))
-        ScreeningDecision.objects.update_or_create(
-            text=text,
-            screener=actor,
-            settles=False,
-            defaults={"include": include, "reason": reason, "decided_at": now},
-        )
-        _text_screening_sync(text)
-        audit_record(
+        _record(
             actor=actor,
-            action="analysis.screening.decide",
-            obj=text,
-            details={
-                "project": access.project.pk,
-                "include": include,
-                "reason": _audit_reason(access, reason) if reason else "",
-                "changed": mine is not None,
-                "result": text.screening,
-            },
+            access=access,
+            text=text,
+            include=include,
+            reason=reason,
+            now=now,
+            settles=False,
+            changed=mine is not None,
         )
     return text
 
@@ -135,25 +126,40 @@ def screening_settle(
         reason = "" if include else reason
         if text.screening != Text.Screening.DISAGREED:
             _refuse_if_coded(text)
-        ScreeningDecision.objects.update_or_create(
-            text=text,
-            screener=actor,
-            settles=True,
-            defaults={"include": include, "reason": reason, "decided_at": now},
-        )
-        _text_screening_sync(text)
-        audit_record(
+        _record(
             actor=actor,
-            action="analysis.screening.settle",
-            obj=text,
-            details={
-                "project": access.project.pk,
-                "include": include,
-                "reason": _audit_reason(access, reason) if reason else "",
-                "result": text.screening,
-            },
+            access=access,
+            text=text,
+            include=include,
+            reason=reason,
+            now=now,
+            settles=True,
         )
     return text
+
+
+def _record(
+    *, actor, access, text: Text, include, reason, now, settles, changed=None
+) -> None:
+    """Write `actor`'s decision (a settling one with `settles`), set the
+    text's screening from its decisions, and audit it; inside the caller's
+    transaction, with the text's row locked."""
+    ScreeningDecision.objects.update_or_create(
+        text=text,
+        screener=actor,
+        settles=settles,
+        defaults={"include": include, "reason": reason, "decided_at": now},
+    )
+    _text_screening_sync(text)
+    details = {
+        "project": access.project.pk,
+        "include": include,
+        "reason": _audit_reason(access, reason) if reason else "",
+        **({} if changed is None else {"changed": changed}),
+        "result": text.screening,
+    }
+    action = "analysis.screening." + ("settle" if settles else "decide")
+    audit_record(actor=actor, action=action, obj=text, details=details)
 
 
 # --- reads --------------------------------------------------------------------
