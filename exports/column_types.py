@@ -38,6 +38,19 @@ class Column:
     constraints: dict[str, Any] = field(default_factory=dict)
     free_text: bool = False  # user-typed: neutralised (EXP-5)
     pattern: str = ""
+    # Free text only: the value as typed, empty as NULL (the JSON of the read
+    # API, exports.rows_json); `sql` is the same, neutralised for a spreadsheet.
+    typed_sql: str = ""
+
+    def __post_init__(self) -> None:
+        if self.free_text and not self.typed_sql:
+            raise ValueError(f"{self.name}: free text needs its typed_sql")
+
+
+def text_sql(expr: str) -> dict[str, str]:
+    """A free-text column's two SQL forms: `sql` neutralised (nz_sql),
+    `typed_sql` as typed; both give NULL for empty text."""
+    return {"sql": nz_sql(expr), "typed_sql": f"NULLIF({expr}, '')"}
 
 
 def nz_sql(expr: str) -> str:
@@ -116,7 +129,9 @@ def scalar(name: str, type_: str, meaning: Any, **extra: Any) -> Column:
         "string": f"NULLIF(l.{name}, '')",
     }[type_]
     if extra.get("free_text"):
-        sql = nz_sql(f"l.{name}")
+        forms = text_sql(f"l.{name}")
+        sql = forms["sql"]
+        extra.setdefault("typed_sql", forms["typed_sql"])
     return Column(
         name=name,
         type=type_,
@@ -130,7 +145,7 @@ def scalar(name: str, type_: str, meaning: Any, **extra: Any) -> Column:
     )
 
 
-def _codes_sql(options: OptionList) -> str:
+def _typed_codes_sql(options: OptionList) -> str:
     """SQL: the chosen codes of one list, `;`-separated in code order, built
     from the list's bit mask (concat_ws skips the NULLs of unchosen codes): no
     join, no sort. Codes are bound as parameters."""
@@ -139,7 +154,14 @@ def _codes_sql(options: OptionList) -> str:
         f"CASE WHEN {mask} & {1 << bit} <> 0 THEN %({options.key}_c{bit})s END"
         for bit in range(len(options.options))
     )
-    codes = f"NULLIF(concat_ws(';', {pieces}), '')"
+    return f"NULLIF(concat_ws(';', {pieces}), '')"
+
+
+def _codes_sql(options: OptionList) -> str:
+    """_typed_codes_sql for the file: neutralised only where a code could
+    start a formula (none of today's do, and the neutraliser costs a COPY
+    export three evaluations of the list)."""
+    codes = _typed_codes_sql(options)
     if any(code[:1] in DANGEROUS_FIRST for code in options.codes()):
         return nz_sql(codes)
     return codes
@@ -158,6 +180,7 @@ def option_columns(sets: list[OptionList]) -> tuple[list[Column], list[Column]]:
                 _codes_sql(options),
                 lambda row, key=options.key: ";".join(row[f"{key}_codes"]) or None,
                 free_text=True,
+                typed_sql=_typed_codes_sql(options),
             )
         )
         bits = {code: i for i, code in enumerate(options.codes())}

@@ -23,6 +23,7 @@ from exports.column_types import (
     nz_sql,
     option_columns,
     scalar,
+    text_sql,
 )
 from exports.filters import EXPORTABLE_STATUSES
 from exports.models import ExportLevel
@@ -77,8 +78,8 @@ def _base_columns() -> list[Column]:
             CODED,
             _("Code of the participant's site."),
             SYSTEM,
-            nz_sql("p.site_code"),
-            lambda row: row["participant__site__code"],
+            **text_sql("p.site_code"),
+            value=lambda row: row["participant__site__code"],
             constraints={"required": True},
             free_text=True,
         ),
@@ -88,8 +89,8 @@ def _base_columns() -> list[Column]:
             CODED,
             _("The site's time zone (IANA name); all dates and times are local."),
             SYSTEM,
-            nz_sql("p.time_zone"),
-            lambda row: row["participant__site__time_zone"],
+            **text_sql("p.time_zone"),
+            value=lambda row: row["participant__site__time_zone"],
             constraints={"required": True},
             free_text=True,
         ),
@@ -99,8 +100,8 @@ def _base_columns() -> list[Column]:
             CODED,
             _("Name of the participant's cohort at the site."),
             SYSTEM,
-            nz_sql("p.cohort_name"),
-            lambda row: row["participant__cohort__name"],
+            **text_sql("p.cohort_name"),
+            value=lambda row: row["participant__cohort__name"],
             free_text=True,
         ),
         Column(
@@ -302,6 +303,8 @@ def _reflection(number: int, name: str) -> Column:
         % {"number": number},
         sql=f"CASE WHEN m.reflections_consent_at IS NULL THEN NULL "
         f"ELSE {nz_sql('l.' + name)} END",
+        typed_sql=f"CASE WHEN m.reflections_consent_at IS NULL THEN NULL "
+        f"ELSE NULLIF(l.{name}, '') END",
         value=lambda row: row[name] if consented(row) else None,
     )
 
@@ -329,8 +332,8 @@ def _text_columns() -> list[Column]:
             FULL,
             _("The participant's study ID (full level only)."),
             _("Participant"),
-            nz_sql("p.study_id"),
-            lambda row: row["participant__study_id"],
+            **text_sql("p.study_id"),
+            value=lambda row: row["participant__study_id"],
             free_text=True,
         ),
         Column(
@@ -339,8 +342,8 @@ def _text_columns() -> list[Column]:
             FULL,
             _("The participant's preferred name (full level only)."),
             _("Participant"),
-            nz_sql("p.preferred_name"),
-            lambda row: row["participant__preferred_name"],
+            **text_sql("p.preferred_name"),
+            value=lambda row: row["participant__preferred_name"],
             free_text=True,
         ),
     ]

@@ -3,9 +3,11 @@ openpyxl give back every field of every log (EXP-5), levels never hold what
 they must not (EXP-1, AZ-7), rows stay within scope and consent (AZ-4), the
 data package passes frictionless validation, pseudonyms are keyed (EXP-4)."""
 
+import base64
 import csv
 import datetime as dt
 import hashlib
+import hmac
 import io
 import json
 import zipfile
@@ -624,6 +626,32 @@ def test_pseudonyms_are_keyed_and_stable(settings, mentor):
     settings.PEERLOG_EXPORT_KEY = "another-secret"
     assert pseudonym("M", mentor.pk) != code
     assert mentor.user.username not in code
+
+
+def test_pseudonyms_keep_their_value_across_releases(settings):
+    """Codes already in researchers' files must not change: a pseudonym is
+    the first 12 base32 characters of HMAC-SHA-256(key, "kind:id"), pinned
+    here for a fixed key (the encoder only reads the bytes it needs)."""
+    settings.PEERLOG_EXPORT_KEY = "a-fixed-key-for-this-test"
+    key = settings.PEERLOG_EXPORT_KEY.encode()
+    for kind, pk in [
+        ("P", 1),
+        ("M", 1),
+        ("P", 987_654_321),
+        *(("P", n) for n in range(2, 300)),
+    ]:
+        digest = hmac.new(key, f"{kind}:{pk}".encode(), hashlib.sha256).digest()
+        assert pseudonym(kind, pk) == f"{kind}-{base64.b32encode(digest).decode()[:12]}"
+    assert pseudonym("P", 1) == "P-SWLEY55DRAJB"
+
+
+def test_copy_arrays_refuse_an_element_that_would_need_quoting():
+    """The COPY statements pass ids and codes as array text unquoted."""
+    assert rows_copy._array([3, 1, 2]) == "{3,1,2}"
+    assert rows_copy._array(["P-ABCDEFGHIJ23"]) == "{P-ABCDEFGHIJ23}"
+    for bad in (["a,b"], ['P-"x'], ["P-A B"], ["{1}"], ["p-lower"]):
+        with pytest.raises(ValueError):
+            rows_copy._array(bad)
 
 
 def test_neutralise_round_trip():

@@ -4,6 +4,7 @@ number, fails here until the export writes it that way (issue 12)."""
 
 import pytest
 
+from exports.column_types import Column, nz_sql
 from exports.columns import TEXT_MEANINGS, wide_columns
 from exports.models import ExportLevel
 from exports.options import option_sets
@@ -54,6 +55,9 @@ def test_reflections_need_the_mentors_consent(name):
     given = {**withheld, "mentor__reflections_consent_at": "2026-01-01"}
     for column in (_columns(TEXT)[name], _columns(CODED)[f"has_{name}"]):
         assert "m.reflections_consent_at IS NULL THEN NULL" in column.sql
+        # The read API's JSON (typed_sql) withholds it the same way.
+        typed = column.typed_sql or column.sql
+        assert "m.reflections_consent_at IS NULL THEN NULL" in typed
         assert column.value(withheld) is None
         assert column.value(given) in ("I felt it too.", True)
 
@@ -80,3 +84,16 @@ def test_option_lists_are_the_catalogues():
     assert exported == [
         (o.name, o.export_key, o.export_prefix, o.question) for o in OPTION_LISTS
     ]
+
+
+def test_every_free_text_column_has_its_text_as_typed_too(db):
+    """The read API's JSON gives free text as typed (issue 16): each column
+    the file neutralises also says how to read it without the neutraliser,
+    and a column that forgets cannot be built."""
+    neutraliser = nz_sql("x").split("x")[0]
+    for column in wide_columns(FULL, option_sets()):
+        if column.free_text:
+            assert column.typed_sql, column.name
+            assert neutraliser not in column.typed_sql, column.name
+    with pytest.raises(ValueError, match="typed_sql"):
+        Column("x", "string", CODED, "", "", "l.x", lambda row: None, free_text=True)
