@@ -129,8 +129,10 @@ def token_check(plain: str, *, now=None) -> ApiToken:
         raise TokenRefused("expired")
     if not token.user.is_active:
         raise TokenRefused("inactive")
-    if not level_allows(export_level_for(token.user), token.level):
+    granted = export_level_for(token.user)
+    if not level_allows(granted, token.level):
         raise TokenRefused("level")
+    token.owner_level = granted  # read now: the request's export check uses it
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
