@@ -188,8 +188,18 @@ def test_a_refused_token_is_401_and_audited_with_the_reason(
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
-def test_no_token_is_401(endpoint, db):
+def test_no_token_is_401_and_audited(endpoint, client, db):
+    """Found in review (issue 16): a request with no bearer token at all was
+    refused before the token check, so its 401 left no audit row."""
     assert _get(endpoint, None).status_code == 401
+    other = client.get(reverse(endpoint.name), HTTP_AUTHORIZATION="Basic dTpw")
+    assert other.status_code == 401
+
+    events = AuditEvent.objects.filter(action="api.auth.refused")
+    assert [(e.outcome, e.details["reason"]) for e in events] == [
+        ("401", "no bearer token")
+    ] * 2
+    assert {e.details["path"] for e in events} == {reverse(endpoint.name)}
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
