@@ -302,6 +302,8 @@ class InteractionLog(models.Model):
                 fields=["participant", "-contact_date"], name="log_participant_date"
             ),
             models.Index(fields=["status", "contact_date"], name="log_status_date"),
+            # The read API's `updated_since` (a nightly pull's few changed logs).
+            models.Index(fields=["updated_at"], name="log_updated_at"),
         ]
 
     def __str__(self) -> str:
