@@ -103,7 +103,8 @@ def run(ctx) -> list[tuple[str, float, str]]:
             if mode not in best or got["seconds"] < best[mode]["seconds"]:
                 best[mode] = got
     rate = {mode: got["rows"] / got["seconds"] for mode, got in best.items()}
-    assert best["api"]["rows"] == best["copy"]["rows"] == best["psql"]["rows"]
+    counts = {mode: got["rows"] for mode, got in best.items()}
+    assert len(set(counts.values())) == 1, f"the pulls disagree: {counts}"
     small = _child(
         ctx, "api", "--token", token, "--since", _since_for(ctx, ctx.n // 10) or ""
     )
