@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("supervision.urls")),
     path("", include("exports.urls")),
     path("analysis/", include("analysis.urls")),
+    path("program/", include("programs.urls")),
     path("api/", include("api.urls")),
     path("", include("supervision.urls_meetings")),
 ]

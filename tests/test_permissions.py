@@ -65,6 +65,7 @@ REVIEWED = Redirect(r"/logs/\d+/review/")  # back to the review page
 ENROL = Redirect(r"/accounts/two-factor/setup/")  # set up two-step sign-in
 MEETING = Redirect(r"/supervision/meetings/\d+/")  # the supervision meeting's page
 ITEM = Redirect(r"/followups/\d+/")  # back to the follow-up item's page
+IMPORT = Redirect(r"/program/imports/\d+/")  # back to the import's preview
 TOKEN_ENROL = Redirect(
     r"/accounts/two-factor/setup/\?next=%2Faccounts%2Ftokens%2Fnew%2F"
 )
@@ -372,6 +373,26 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     # Issue 16, the token pages: for an export right (admins hold one by role;
     # `staff` holds none). Making one needs an authenticator first; the token
     # to revoke is another research user's (see _api_token): 404.
+    # Issue 17: program pages for site leads and admins. Nobody in the cast
+    # leads a site: supervisors see why (200) and cannot upload (403); the
+    # admin's upload without a file is a 400 next to the field.
+    "import_page": {
+        "GET":      (L,    403,   403,  403,  200,  200,  403,  403,  200,  403),
+        "POST":     (L,    403,   403,  403,  403,  403,  403,  403,  400,  403),
+    },
+    "import_template": {
+        "GET":      (L,    403,   403,  403,  200,  200,  403,  403,  200,  403),
+        "POST":     _signed_in(405),
+    },
+    # Another lead's import: not found for supervisors, open to the admin.
+    "import_detail": {
+        "GET":      (L,    403,   403,  403,  404,  404,  403,  403,  200,  403),
+        "POST":     _signed_in(405),
+    },
+    "import_apply": {
+        "GET":      _signed_in(405),
+        "POST":     (L,    403,   403,  403,  404,  404,  403,  403,  IMPORT, 403),
+    },
     "api_token_list": {
         "GET":      (L,    403,   403,  403,  403,  403,  403,  403,  200,  403),
         "POST":     _signed_in(405),
@@ -570,6 +591,10 @@ def _url(name: str, log: InteractionLog) -> str:
         return reverse(name, args=[_export_job().pk])
     if name == "api_token_revoke":
         return reverse(name, args=[_api_token().pk])
+    if name == "import_template":
+        return reverse(name, args=["csv"])
+    if name in {"import_detail", "import_apply"}:
+        return reverse(name, args=[_participant_import().pk])
     if name in {"meeting_list", "meeting_plan"}:
         return reverse(name, args=[log.mentor_id])
     if name in {"meeting_detail", "meeting_record", "meeting_action_add"}:
@@ -709,6 +734,20 @@ def _export_job():
     )
     export_job_run(job.pk)
     return job
+
+
+def _participant_import():
+    """A previewed enrolment import of a site lead outside the cast: a
+    template with no rows, so applying it changes nothing."""
+    from programs.imports import COLUMNS
+    from programs.models import ParticipantImport
+
+    owner = UserFactory(username="import_owner", roles=[Role.SUPERVISOR])
+    plan = {"rows": 0, "add": [], "change": [], "unchanged": 0, "errors": [],
+            "file_error": "", "sites": [], "table": {"header": COLUMNS, "rows": []}}
+    return ParticipantImport.objects.create(
+        created_by=owner, filename="enrolled.csv", sha256="0" * 64, size=1, plan=plan
+    )  # fmt: skip
 
 
 def _api_token():

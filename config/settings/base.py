@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "notifications",
     "logs_app",
     "supervision",
+    "programs",
     "exports",
     "analysis",
     "ninja",

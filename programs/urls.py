@@ -1,0 +1,14 @@
+from django.urls import path
+
+from programs import views
+
+urlpatterns = [
+    path("imports/", views.import_page, name="import_page"),
+    path(
+        "imports/template.<fmt>",
+        views.import_template,
+        name="import_template",
+    ),
+    path("imports/<int:pk>/", views.import_detail, name="import_detail"),
+    path("imports/<int:pk>/apply/", views.import_apply_view, name="import_apply"),
+]
