@@ -19,7 +19,16 @@ BENCH = Path(__file__).resolve().parent
 # .ci/run writes its small run elsewhere, so it neither reads nor adds to these.
 RESULTS = Path(os.environ.get("PEERLOG_BENCH_RESULTS") or BENCH / "results")
 # Every bench/<name>.py with a run(ctx), in this order when --only is not given.
-SECTIONS = ["pages", "export", "digest", "load", "sync", "reflections", "read_api", "imports"]
+SECTIONS = [
+    "pages",
+    "export",
+    "digest",
+    "load",
+    "sync",
+    "reflections",
+    "read_api",
+    "imports",
+]
 SESSIONS = "django_session"
 
 

@@ -149,6 +149,8 @@ def _typed_codes_sql(options: OptionList) -> str:
     """SQL: the chosen codes of one list, `;`-separated in code order, built
     from the list's bit mask (concat_ws skips the NULLs of unchosen codes): no
     join, no sort. Codes are bound as parameters."""
+    if not options.options:
+        return "NULL::text"  # a list with no options yet: concat_ws needs one
     mask = f"opt.{options.key}_mask"
     pieces = ", ".join(
         f"CASE WHEN {mask} & {1 << bit} <> 0 THEN %({options.key}_c{bit})s END"

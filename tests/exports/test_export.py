@@ -675,3 +675,18 @@ def test_copy_path_equals_python_path(fmt, statements, data, admin_user, monkeyp
     monkeypatch.setattr(rows_copy, "use_copy", lambda sets: False)
     slow = _text(fmt, admin_user, ExportLevel.FULL)
     assert fast == slow
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the COPY path needs PostgreSQL"
+)
+def test_an_option_list_with_no_options_yet_exports(data, admin_user, monkeypatch):
+    """Found in this session's review (issue 16): a list without options (a
+    new program before its techniques are entered) made the code-list column
+    `concat_ws(';', )`, a syntax error, in the COPY statement and in the read
+    API's JSON page."""
+    Technique.objects.all().delete()
+    fast = _text("csv", admin_user, ExportLevel.FULL)
+    monkeypatch.setattr(rows_copy, "use_copy", lambda sets: False)
+    assert fast == _text("csv", admin_user, ExportLevel.FULL)
+    assert b"techniques" in fast.splitlines()[0]
