@@ -20,6 +20,7 @@ class FlowCounts:
     pending: int
     disagreed: int
     coded: int  # included texts every coder of the project has finished
+    withdrawn: int = 0  # texts removed since: the participant withdrew consent
 
 
 def flow_counts(project: Project) -> FlowCounts:
@@ -44,6 +45,7 @@ def flow_counts(project: Project) -> FlowCounts:
         logs=flow.get("logs", 0),
         no_consent=flow.get("no_consent", 0),
         answered=flow.get("answered", 0),
+        withdrawn=flow.get("withdrawn", 0),
         coded=coded,
         **counts,
     )

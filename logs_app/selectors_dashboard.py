@@ -258,7 +258,7 @@ def engagement_gap_list(
         Assignment.objects.visible_to(user)
         .filter(
             mentor__in=[m.pk for m in mentors],
-            # Withdrawn or completed: no longer someone to reach out to.
+            # Paused, withdrawn or completed: not someone to reach out to now.
             participant__status=Participant.Status.ACTIVE,
             start_date__lte=utc_today + dt.timedelta(days=1),
         )

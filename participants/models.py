@@ -178,8 +178,9 @@ class ParticipantQuerySet(models.QuerySet):
 class Participant(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
+        PAUSED = "paused", _("Paused")
         COMPLETED = "completed", _("Completed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     study_id = models.CharField(
         _("study ID"),

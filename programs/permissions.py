@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from core.roles import Role, user_roles
-from participants.models import Site
+from participants.models import Participant, Site
 from programs.models import ParticipantImport
 
 
@@ -48,3 +48,16 @@ def get_import_for(user, pk: int) -> ParticipantImport:
     if Role.ADMIN not in user_roles(user):
         imports = imports.filter(created_by=user)
     return get_object_or_404(imports, pk=pk)
+
+
+def participants_run_by(user) -> QuerySet[Participant]:
+    """The participants at the sites `user` runs."""
+    return Participant.objects.filter(site__in=lead_sites(user))
+
+
+def get_participant_for(user, pk: int) -> Participant:
+    """A participant at a site `user` runs; 404 otherwise."""
+    require_program_pages(user)
+    return get_object_or_404(
+        participants_run_by(user).select_related("site", "cohort"), pk=pk
+    )

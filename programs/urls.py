@@ -11,4 +11,10 @@ urlpatterns = [
     ),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
     path("imports/<int:pk>/apply/", views.import_apply_view, name="import_apply"),
+    path("participants/", views.participant_list, name="program_participants"),
+    path(
+        "participants/<int:pk>/",
+        views.participant_lifecycle,
+        name="participant_lifecycle",
+    ),
 ]

@@ -8,18 +8,22 @@ import csv
 import io
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from programs.forms import ImportUploadForm
+from programs.forms import ImportUploadForm, LifecycleForm
 from programs.import_files import FileRefused
 from programs.imports import COLUMNS, SHOWN, ImportRefused, import_apply, import_preview
+from programs.lifecycle import participant_lifecycle_set
 from programs.models import ParticipantImport
 from programs.permissions import (
     get_import_for,
+    get_participant_for,
     lead_sites,
+    participants_run_by,
     require_lead_sites,
     require_program_pages,
 )
@@ -116,3 +120,64 @@ def import_apply_view(request: HttpRequest, pk: int) -> HttpResponse:
             _("Applied: %(added)s participants added, %(changed)s changed.") % counts,
         )
     return redirect("import_detail", record.pk)
+
+
+PAGE_SIZE = 50
+
+
+@require_GET
+def participant_list(request: HttpRequest) -> HttpResponse:
+    """The participants at the sites the user runs, by study ID (search)."""
+    require_program_pages(request.user)
+    query = request.GET.get("q", "").strip()[:32]
+    participants = participants_run_by(request.user).select_related("site", "cohort")
+    if query:
+        participants = participants.filter(study_id__icontains=query)
+    page = Paginator(participants.order_by("study_id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "programs/participant_list.html",
+        {"page": page, "query": query},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def participant_lifecycle(request: HttpRequest, pk: int) -> HttpResponse:
+    participant = get_participant_for(request.user, pk)
+    data = request.POST if request.method == "POST" else None
+    form = LifecycleForm(data, participant=participant)
+    if form.is_valid():
+        done = participant_lifecycle_set(
+            actor=request.user,
+            participant=participant,
+            status=form.cleaned_data["status"],
+            research_consent=form.cleaned_data["research_consent"],
+            reason=form.cleaned_data["reason"],
+        )
+        if not done["changed"]:
+            messages.info(request, _("Nothing changed."))
+        elif (
+            done["before"]["research_consent"] and not done["after"]["research_consent"]
+        ):
+            messages.success(
+                request,
+                _(
+                    "Saved. From now on %(logs)s of their filed logs are left out of "
+                    "exports and API pulls; %(texts)s analysis texts were removed."
+                )
+                % {
+                    "logs": done["logs_left_out"],
+                    "texts": done["analysis_texts_removed"],
+                },
+            )
+        else:
+            messages.success(request, _("Saved."))
+        return redirect("participant_lifecycle", participant.pk)
+    return render(
+        request,
+        "programs/participant_lifecycle.html",
+        {"participant": participant, "form": form},
+        status=400 if form.errors else 200,
+    )

@@ -393,6 +393,15 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "GET":      _signed_in(405),
         "POST":     (L,    403,   403,  403,  404,  404,  403,  403,  IMPORT, 403),
     },
+    "program_participants": {
+        "GET":      (L,    403,   403,  403,  200,  200,  403,  403,  200,  403),
+        "POST":     _signed_in(405),
+    },
+    # `log`'s participant, at a site nobody in the cast leads.
+    "participant_lifecycle": {
+        "GET":      (L,    403,   403,  403,  404,  404,  403,  403,  200,  403),
+        "POST":     (L,    403,   403,  403,  404,  404,  403,  403,  400,  403),
+    },
     "api_token_list": {
         "GET":      (L,    403,   403,  403,  403,  403,  403,  403,  200,  403),
         "POST":     _signed_in(405),
@@ -591,6 +600,8 @@ def _url(name: str, log: InteractionLog) -> str:
         return reverse(name, args=[_export_job().pk])
     if name == "api_token_revoke":
         return reverse(name, args=[_api_token().pk])
+    if name == "participant_lifecycle":
+        return reverse(name, args=[log.participant_id])
     if name == "import_template":
         return reverse(name, args=["csv"])
     if name in {"import_detail", "import_apply"}:
@@ -743,8 +754,16 @@ def _participant_import():
     from programs.models import ParticipantImport
 
     owner = UserFactory(username="import_owner", roles=[Role.SUPERVISOR])
-    plan = {"rows": 0, "add": [], "change": [], "unchanged": 0, "errors": [],
-            "file_error": "", "sites": [], "table": {"header": COLUMNS, "rows": []}}
+    plan = {
+        "rows": 0,
+        "add": [],
+        "change": [],
+        "unchanged": 0,
+        "errors": [],
+        "file_error": "",
+        "sites": [],
+        "table": {"header": COLUMNS, "rows": []},
+    }
     return ParticipantImport.objects.create(
         created_by=owner, filename="enrolled.csv", sha256="0" * 64, size=1, plan=plan
     )  # fmt: skip

@@ -52,6 +52,8 @@ def test_a_lead_reads_the_errors_then_applies_the_corrected_file(
     desk = page_at(DESK)
     sign_in(desk, live_server, lead.username, "/team/")
     desk.get_by_role("link", name="Program").click()
+    desk.get_by_role("heading", name="Participants").wait_for()
+    desk.get_by_role("link", name="Import", exact=True).click()
     desk.get_by_role("heading", name="Import participants").wait_for()
     check_accessibility(desk)
 
@@ -88,3 +90,24 @@ def test_a_lead_reads_the_errors_then_applies_the_corrected_file(
         )
     ) == {"NYC-0101", "NYC-0102"}
     assert Participant.objects.get(study_id="NYC-0001").preferred_name == "Jay B."
+
+
+def test_a_lead_withdraws_a_participants_research_consent_on_a_phone(
+    page_at, live_server, lead, participant
+):
+    phone = page_at(PHONE)
+    sign_in(phone, live_server, lead.username, "/team/")
+    phone.goto(live_server.url + reverse("program_participants"))
+    phone.get_by_role("link", name="NYC-0001").click()
+    phone.get_by_label("Their consent covers research use").uncheck()
+    phone.get_by_role("button", name="Save").click()
+    phone.get_by_text("Say why: it is kept in the audit trail.").wait_for()
+    assert not phone.get_by_label("Their consent covers research use").is_checked()
+    check_accessibility(phone)
+    phone.get_by_label("Why").select_option(label="The participant asked")
+    phone.get_by_role("button", name="Save").click()
+    phone.get_by_text("of their filed logs are left out").wait_for()
+    check_accessibility(phone)
+    screenshot(phone, "participant-consent-withdrawn-phone")
+    participant.refresh_from_db()
+    assert not participant.has_research_consent

@@ -1,0 +1,68 @@
+"""A participant's place in the program (issue 17): active, paused,
+completed or withdrawn, and whether their consent covers research use.
+
+Withdrawing research consent takes them out of every later export and API
+pull (both read consent when they run: exports.filters) and, now, out of
+every reflection analysis project (analysis.withdrawal). One audit row says
+what changed, why (a reason from a list: never free text about a person),
+and how many of their filed logs and analysis texts are left out from now
+on. Paused, completed and withdrawn participants leave the mentors' "no
+recent contact" lists (logs_app.selectors_dashboard)."""
+
+from __future__ import annotations
+
+from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
+
+from analysis.withdrawal import texts_withdraw
+from audit.services import audit_record
+from logs_app.models import InteractionLog
+from participants.models import Participant
+
+
+class Reason(models.TextChoices):
+    PARTICIPANT = "participant_request", _("The participant asked")
+    CAPACITY = "capacity", _("Lost capacity to consent")
+    INVESTIGATOR = "investigator", _("Investigator's decision")
+    PROTOCOL = "protocol", _("Protocol completed")
+    RECONSENT = "reconsent", _("Consent given again")
+    CORRECTION = "correction", _("Correcting a mistake")
+    OTHER = "other", _("Other (recorded in the study file)")
+
+
+def participant_lifecycle_set(
+    *, actor, participant: Participant, status: str, research_consent: bool, reason: str
+) -> dict:
+    """Set the participant's status and research consent; what it did, as
+    the audit row holds it ({"changed": False} when nothing changed)."""
+    with transaction.atomic():
+        locked = Participant.objects.select_for_update().get(pk=participant.pk)
+        before = {
+            "status": locked.status,
+            "research_consent": locked.has_research_consent,
+        }
+        after = {"status": status, "research_consent": research_consent}
+        if before == after:
+            return {"changed": False}
+        locked.status = status
+        locked.has_research_consent = research_consent
+        locked.save(update_fields=["status", "has_research_consent"])
+        withdrawn = before["research_consent"] and not research_consent
+        removed = texts_withdraw(locked, actor=actor) if withdrawn else {}
+        filed = InteractionLog.objects.filter(participant=locked).exclude(
+            status=InteractionLog.Status.DRAFT
+        )
+        details = {
+            "changed": True,
+            "before": before,
+            "after": after,
+            "reason": reason,
+            "logs_left_out": filed.count() if withdrawn else 0,
+            "analysis_texts_removed": sum(removed.values()),
+            "analysis_projects": len(removed),
+        }
+        audit_record(
+            actor=actor, action="participant.lifecycle", obj=locked, details=details
+        )
+    participant.refresh_from_db()
+    return details
