@@ -120,7 +120,10 @@ def texts_add(project: Project, *, now: dt.datetime | None = None) -> Flow:
             answered=answered,
             added=added,
         )
-        locked.flow = asdict(flow)
+        # Texts removed since for withdrawn consent (analysis.withdrawal) stay
+        # counted across batches.
+        withdrawn = (locked.flow or {}).get("withdrawn", 0)
+        locked.flow = asdict(flow) | ({"withdrawn": withdrawn} if withdrawn else {})
         locked.snapshot_at = now
         locked.save(update_fields=["flow", "snapshot_at"])
     project.flow, project.snapshot_at = locked.flow, now

@@ -18,20 +18,31 @@ from participants.models import Participant
 
 def texts_withdraw(participant: Participant, *, actor) -> dict[int, int]:
     """Remove the participant's texts from every project; {project id: texts
-    removed}. Each project is locked while its texts go and its counters are
-    recounted; an audit row per project says how many (never whose)."""
+    removed} for the projects that held some. Call it once their consent is
+    committed as withdrawn: every project at their site is then locked in
+    turn, so a batch being added (texts_add reads consent under the same
+    lock) either finished before, and its texts go now, or starts after, and
+    sees no consent. Safe to repeat. An audit row per project that lost
+    texts says how many (never whose); its counters are recounted."""
     mine = Q(log__participant=participant) | Q(
         participant_key=pseudonym("P", participant.pk)
     )
-    removed: dict[int, int] = {}
     project_ids = sorted(
-        set(Text.objects.filter(mine).values_list("project_id", flat=True))
+        set(
+            Project.objects.filter(sites=participant.site_id).values_list(
+                "pk", flat=True
+            )
+        )
+        | set(Text.objects.filter(mine).values_list("project_id", flat=True))
     )
+    removed: dict[int, int] = {}
     for project_id in project_ids:
         with transaction.atomic():
             project = Project.objects.select_for_update().get(pk=project_id)
             rows, by_model = Text.objects.filter(mine, project=project).delete()
             gone = by_model.get(Text._meta.label, 0)
+            if not gone:
+                continue
             flow = project.flow or {}
             project.flow = {**flow, "withdrawn": flow.get("withdrawn", 0) + gone}
             project.save(update_fields=["flow"])

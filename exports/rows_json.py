@@ -113,11 +113,15 @@ def _sql_objects(
 
 
 def page_objects(
-    page: Iterable[tuple[int, int, int]], level: str, sets: list[OptionList]
+    page: Iterable[tuple[int, int, int]],
+    level: str,
+    sets: list[OptionList],
+    logs: QuerySet[InteractionLog] | None = None,
 ) -> list[str]:
     """The JSON texts (one object each) of the logs in `page`, given as
     (log id, participant id, mentor id) in ascending id order: one query on
-    PostgreSQL, 4 on the ORM path. The caller has checked the logs' scope."""
+    PostgreSQL, 4 on the ORM path, which reads them within `logs` (the scope
+    checked again) when it is given."""
     page = list(page)
     if not page:
         return []
@@ -125,7 +129,10 @@ def page_objects(
         texts = _sql_objects(page, level, sets)
         if texts is not None:
             return texts
-    rows = rows_for_ids([pk for pk, _participant, _mentor in page], sets)
+    ids = [pk for pk, _participant, _mentor in page]
+    if logs is not None:
+        ids = logs.filter(pk__in=ids).values("pk")
+    rows = rows_for_ids(ids, sets)
     return [
         json.dumps(obj, ensure_ascii=False) for obj in json_objects(rows, level, sets)
     ]
@@ -159,5 +166,5 @@ def read_page(
             .order_by("pk")
             .values_list("pk", "participant_id", "mentor_id")[: limit + 1]
         )  # one more row tells whether there is a next page
-        texts = page_objects(rows[:limit], level, sets)
+        texts = page_objects(rows[:limit], level, sets, logs)
     return texts, rows[limit - 1][0] if len(rows) > limit else None

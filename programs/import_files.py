@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 
@@ -45,6 +46,12 @@ def read_table(name: str, data: bytes) -> Table:
         raise FileRefused(str(NOT_XLSX))
     else:
         table = _read_csv(data)
+    for number, cells in table.rows:
+        if any("\x00" in cell for cell in cells):
+            raise FileRefused(
+                _("Row %(row)s holds a NUL character: this is not a list of text.")
+                % {"row": number}
+            )
     if len(table.rows) > MAX_ROWS:
         raise FileRefused(
             _("The file has more than %(max)s rows: split it.") % {"max": MAX_ROWS}
@@ -102,6 +109,13 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
+_MERGED = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
+# Columns read from a sheet: the template's and a few more, so a stray value
+# past them is still reported (never the sheet's whole claimed width: a
+# 5 KB file can claim 16,384 columns by a million rows).
+MAX_COLUMNS = 12
+
+
 def _read_xlsx(data: bytes) -> Table:
     import openpyxl
 
@@ -109,28 +123,45 @@ def _read_xlsx(data: bytes) -> Table:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(item.file_size for item in archive.infolist()) > MAX_UNZIPPED:
                 raise FileRefused(_("The workbook unpacks to more than 50 MB."))
-        book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+            book = openpyxl.load_workbook(
+                io.BytesIO(data), read_only=True, data_only=True
+            )
+            sheet = book.worksheets[0]
+            # Read-only sheets do not say which cells are merged: the sheet's
+            # own XML does (a few KB to a few MB, already checked above).
+            merged = sorted(
+                ref.decode()
+                for ref in _MERGED.findall(archive.read(sheet._worksheet_path))
+            )
+            if merged:
+                raise FileRefused(
+                    _(
+                        "The first sheet has merged cells (%(cells)s): unmerge them "
+                        "so every row holds its own values."
+                    )
+                    % {
+                        "cells": ", ".join(merged[:5])
+                        + ("…" if len(merged) > 5 else "")
+                    }
+                )
+            lines = []
+            rows = sheet.iter_rows(
+                max_col=MAX_COLUMNS, max_row=MAX_ROWS + 2, values_only=True
+            )
+            for number, values in enumerate(rows, start=1):
+                cells = [_cell_text(value) for value in values]
+                while cells and not cells[-1]:
+                    cells.pop()
+                lines.append((number, cells))
+            book.close()
     except FileRefused:
         raise
     except Exception as error:  # a damaged or foreign zip: say so, never a 500
         raise FileRefused(str(NOT_XLSX)) from error
-    sheet = book.worksheets[0]
-    merged = sorted(str(cells) for cells in sheet.merged_cells.ranges)
-    if merged:
-        raise FileRefused(
-            _(
-                "The first sheet has merged cells (%(cells)s): unmerge them so "
-                "every row holds its own values."
-            )
-            % {"cells": ", ".join(merged[:5]) + ("…" if len(merged) > 5 else "")}
-        )
-    lines = [
-        (number, [_cell_text(value) for value in values])
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-    ]
-    book.close()
     if not lines:
         return Table(header=[], rows=[])
     header = lines[0][1]
+    while header and not header[-1]:
+        header = header[:-1]
     rows = [(number, cells) for number, cells in lines[1:] if any(cells)]
     return Table(header=header, rows=rows)

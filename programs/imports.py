@@ -17,11 +17,13 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from audit.services import audit_record
+from audit.services import audit_record, audit_record_many
 from participants.models import Cohort, Participant, Site
 from programs.import_files import Table, read_table
 from programs.models import ParticipantImport
@@ -160,9 +162,12 @@ def build_plan(table: Table, sites: list[Site]) -> Plan:
         for _number, row in table.rows
         if len(row) > names.index("study_id")
     }
+    # Study IDs match whatever their case: "nyc-0001" in a file is NYC-0001.
     existing = {
         p.study_id.lower(): p
-        for p in Participant.objects.filter(study_id__in=ids).select_related("cohort")
+        for p in Participant.objects.annotate(key=Lower("study_id"))
+        .filter(key__in={i.lower() for i in ids})
+        .select_related("cohort")
     }
     first_row: dict[str, int] = {}
     touched: set[int] = set()
@@ -171,6 +176,22 @@ def build_plan(table: Table, sites: list[Site]) -> Plan:
             name: (cells[i] if i < len(cells) else "") for i, name in enumerate(names)
         }
         row, errors = _row(values, by_code, mine, cohorts)
+        extra = [
+            i
+            for i, cell in enumerate(cells)
+            if cell and (i >= len(names) or not names[i])
+        ]
+        if extra:
+            errors.append(
+                (
+                    "—",
+                    _(
+                        "a value past the template's columns (column %(n)s): a comma "
+                        "inside a value that is not in quotes?"
+                    )
+                    % {"n": extra[0] + 1},
+                )
+            )
         key = row.get("study_id", "").lower()
         if key:
             if key in first_row:
@@ -203,6 +224,19 @@ def build_plan(table: Table, sites: list[Site]) -> Plan:
             plan.add.append(row)
             continue
         changes = _changes(current, row)
+        if "has_research_consent" in changes:
+            plan.errors.append(
+                {
+                    "row": number,
+                    "column": "research_consent",
+                    "value": values.get("research_consent", "")[:80],
+                    "message": _(
+                        "differs from Peerlog's: change consent on the participant's "
+                        "page, where a withdrawal takes them out of analysis too"
+                    ),
+                }
+            )
+            continue
         if changes:
             plan.change.append({"study_id": current.study_id, "changes": changes})
         else:
@@ -379,17 +413,17 @@ def import_apply(*, user, sites: list[Site], record: ParticipantImport) -> dict:
         locked = ParticipantImport.objects.select_for_update().get(pk=record.pk)
         if locked.status == ParticipantImport.Status.APPLIED:
             raise ImportRefused(_("This import was applied already."))
+        # The sites' rows, locked until the end: two imports for a site run
+        # one after the other, so the second plans against the first's rows
+        # (study IDs that do not exist yet cannot be locked themselves).
+        list(
+            Site.objects.select_for_update()
+            .filter(pk__in=locked.plan["sites"])
+            .order_by("pk")
+        )
         table = Table(
             header=locked.plan["table"]["header"],
             rows=[(n, cells) for n, cells in locked.plan["table"]["rows"]],
-        )
-        # Participants with these study IDs, locked until the end, so two
-        # imports of overlapping files cannot both add the same person.
-        list(
-            Participant.objects.select_for_update().filter(
-                study_id__in=[row["study_id"] for row in locked.plan["add"]]
-                + [item["study_id"] for item in locked.plan["change"]]
-            )
         )
         plan = build_plan(table, sites)
         if plan.errors or plan.file_error:
@@ -397,58 +431,109 @@ def import_apply(*, user, sites: list[Site], record: ParticipantImport) -> dict:
                 _("The file has errors: correct them and upload it again.")
             )
         if _plan_key(plan.as_json()) != _plan_key(locked.plan):
-            raise ImportRefused(
-                _(
-                    "Peerlog changed since this preview (someone edited or added "
-                    "these participants). Upload the file again to see what it "
-                    "would do now."
-                )
-            )
+            raise ImportRefused(CHANGED)
         if not plan.can_apply:
             raise ImportRefused(
                 _("Nothing to change: every row matches Peerlog already.")
             )
-        Participant.objects.bulk_create(
-            [
-                Participant(
-                    study_id=row["study_id"],
-                    site_id=row["site"],
-                    cohort_id=row.get("cohort"),
-                    preferred_name=row.get("preferred_name", ""),
-                    has_research_consent=row["has_research_consent"],
-                    enrolled_on=row["enrolled_on"],
-                    quit_date=row.get("quit_date"),
-                )
-                for row in plan.add
-            ],
-            batch_size=1000,
-        )
-        changed = {item["study_id"]: item["changes"] for item in plan.change}
-        updated = list(Participant.objects.filter(study_id__in=list(changed)))
-        for participant in updated:
-            for name, (_before, after) in changed[participant.study_id].items():
-                if name == "cohort":
-                    continue
-                setattr(
-                    participant, "cohort_id" if name == "cohort_id" else name, after
-                )
-        Participant.objects.bulk_update(updated, FIELDS_DB, batch_size=1000)
+        try:
+            with transaction.atomic():
+                added, updated = _write(plan)
+        except IntegrityError as error:  # a study ID taken at another site meanwhile
+            raise ImportRefused(CHANGED) from error
         locked.status = ParticipantImport.Status.APPLIED
         locked.applied_at = timezone.now()
-        # The file's own rows were kept only to apply it: not a second copy
-        # of the enrolment list once it is in Peerlog.
-        locked.plan = {
-            key: value for key, value in locked.plan.items() if key != "table"
-        }
+        locked.plan = _kept(locked.plan)
         locked.save(update_fields=["status", "applied_at", "plan"])
-        counts = {"added": len(plan.add), "changed": len(updated)}
+        counts = {"added": len(added), "changed": len(updated)}
         audit_record(
             actor=user,
             action="participants.import.apply",
             obj=locked,
             details={**_summary(locked), **counts},
         )
+        audit_record_many(
+            action="participants.import.row",
+            actor=user,
+            at=locked.applied_at,
+            items=[
+                (p, (p.site_id, None), {"import": locked.pk, "added": True})
+                for p in added
+            ]
+            + [
+                (
+                    p,
+                    (p.site_id, None),
+                    {"import": locked.pk, "fields": _changed_fields(plan, p)},
+                )
+                for p in updated
+            ],
+        )
     return counts
+
+
+CHANGED = _lazy(
+    "Peerlog changed since this preview (someone edited or added these "
+    "participants). Upload the file again to see what it would do now."
+)
+
+
+def _write(plan: Plan) -> tuple[list[Participant], list[Participant]]:
+    added = Participant.objects.bulk_create(
+        [
+            Participant(
+                study_id=row["study_id"],
+                site_id=row["site"],
+                cohort_id=row.get("cohort"),
+                preferred_name=row.get("preferred_name", ""),
+                has_research_consent=row["has_research_consent"],
+                enrolled_on=row["enrolled_on"],
+                quit_date=row.get("quit_date"),
+            )
+            for row in plan.add
+        ],
+        batch_size=1000,
+    )
+    changed = {item["study_id"]: item["changes"] for item in plan.change}
+    updated = list(Participant.objects.filter(study_id__in=list(changed)))
+    for participant in updated:
+        for name, (_before, after) in changed[participant.study_id].items():
+            if name != "cohort":  # the cohort by its id (cohort_id)
+                setattr(participant, name, after)
+    Participant.objects.bulk_update(updated, FIELDS_DB, batch_size=1000)
+    return added, updated
+
+
+def _changed_fields(plan: Plan, participant: Participant) -> list[str]:
+    for item in plan.change:
+        if item["study_id"] == participant.study_id:
+            return sorted(name for name in item["changes"] if name != "cohort_id")
+    return []
+
+
+def _kept(plan: dict) -> dict:
+    """What an applied import keeps: no second copy of the enrolment list.
+    Study IDs, counts and what changed stay; preferred names and the file's
+    rows go (the history trigger keeps no preferred names either)."""
+    hidden = "…"
+    add = [
+        {k: v for k, v in row.items() if k != "preferred_name"} for row in plan["add"]
+    ]
+    change = [
+        {
+            "study_id": item["study_id"],
+            "changes": {
+                name: ([hidden, hidden] if name == "preferred_name" else pair)
+                for name, pair in item["changes"].items()
+            },
+        }
+        for item in plan["change"]
+    ]
+    return {
+        **{k: v for k, v in plan.items() if k != "table"},
+        "add": add,
+        "change": change,
+    }
 
 
 # What bulk_update writes (the cohort by its field name).

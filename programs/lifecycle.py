@@ -34,7 +34,11 @@ def participant_lifecycle_set(
     *, actor, participant: Participant, status: str, research_consent: bool, reason: str
 ) -> dict:
     """Set the participant's status and research consent; what it did, as
-    the audit row holds it ({"changed": False} when nothing changed)."""
+    the audit row holds it ({"changed": False} when nothing changed).
+
+    Their texts leave analysis after the consent change is committed (see
+    analysis.withdrawal), and again on every later save while they have no
+    consent: a run cut short is completed by saving the page again."""
     with transaction.atomic():
         locked = Participant.objects.select_for_update().get(pk=participant.pk)
         before = {
@@ -42,27 +46,28 @@ def participant_lifecycle_set(
             "research_consent": locked.has_research_consent,
         }
         after = {"status": status, "research_consent": research_consent}
-        if before == after:
-            return {"changed": False}
-        locked.status = status
-        locked.has_research_consent = research_consent
-        locked.save(update_fields=["status", "has_research_consent"])
-        withdrawn = before["research_consent"] and not research_consent
-        removed = texts_withdraw(locked, actor=actor) if withdrawn else {}
-        filed = InteractionLog.objects.filter(participant=locked).exclude(
-            status=InteractionLog.Status.DRAFT
-        )
-        details = {
-            "changed": True,
-            "before": before,
-            "after": after,
-            "reason": reason,
-            "logs_left_out": filed.count() if withdrawn else 0,
-            "analysis_texts_removed": sum(removed.values()),
-            "analysis_projects": len(removed),
-        }
-        audit_record(
-            actor=actor, action="participant.lifecycle", obj=locked, details=details
-        )
+        if before != after:
+            locked.status = status
+            locked.has_research_consent = research_consent
+            locked.save(update_fields=["status", "has_research_consent"])
+    removed = {} if research_consent else texts_withdraw(locked, actor=actor)
     participant.refresh_from_db()
+    if before == after and not removed:
+        return {"changed": False}
+    withdrawn = before["research_consent"] and not research_consent
+    filed = InteractionLog.objects.filter(participant=locked).exclude(
+        status=InteractionLog.Status.DRAFT
+    )
+    details = {
+        "changed": before != after,
+        "before": before,
+        "after": after,
+        "reason": reason,
+        "logs_left_out": filed.count() if withdrawn else 0,
+        "analysis_texts_removed": sum(removed.values()),
+        "analysis_projects": len(removed),
+    }
+    audit_record(
+        actor=actor, action="participant.lifecycle", obj=locked, details=details
+    )
     return details

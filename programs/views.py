@@ -9,7 +9,7 @@ import io
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -59,6 +59,8 @@ def import_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def import_template(request: HttpRequest, fmt: str) -> HttpResponse:
     require_program_pages(request.user)
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
     if fmt == "xlsx":
         import openpyxl
 
@@ -156,10 +158,10 @@ def participant_lifecycle(request: HttpRequest, pk: int) -> HttpResponse:
             research_consent=form.cleaned_data["research_consent"],
             reason=form.cleaned_data["reason"],
         )
-        if not done["changed"]:
+        if "after" not in done:
             messages.info(request, _("Nothing changed."))
-        elif (
-            done["before"]["research_consent"] and not done["after"]["research_consent"]
+        elif not done["after"]["research_consent"] and (
+            done["before"]["research_consent"] or done["analysis_texts_removed"]
         ):
             messages.success(
                 request,

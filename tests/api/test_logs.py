@@ -23,7 +23,7 @@ from api.endpoints_logs import audited_stream
 from api.tokens import token_create, token_revoke
 from audit.models import AuditEvent
 from core.formulas import unneutralise
-from exports import files
+from exports import files, rows_copy
 from exports.columns import wide_columns
 from exports.filters import ExportFilters, exported_logs
 from exports.models import ExportLevel, ExportRight
@@ -494,3 +494,24 @@ def test_a_page_reads_its_ids_and_rows_in_one_snapshot(site):
     ]
     assert statements[-1] == "COMMIT"
     assert len(texts) == 2 and last == json.loads(texts[1])["log_id"]
+
+
+def test_the_row_source_fallback_reads_the_page_within_the_scope(
+    data, researcher, site, monkeypatch
+):
+    """Found in review: on the ORM path (SQLite, long option lists, or when
+    PostgreSQL's objects miss a row) the page was read by id alone, with no
+    snapshot; given the scoped logs it is read within them, so a log that
+    left the scope in between is not sent."""
+    monkeypatch.setattr(rows_copy, "use_copy", lambda sets: False)
+    logs = exported_logs(researcher, ExportFilters(sites=(site.pk,)))
+    page = list(logs.order_by("pk").values_list("pk", "participant_id", "mentor_id"))
+    left = page[0][0]
+    InteractionLog.objects.filter(pk=left).update(is_voided=True, void_reason="x")
+    rows = [
+        json.loads(text)
+        for text in page_objects(page, "text", option_sets(), logs)
+        if text
+    ]
+    got = {row["log_id"] for row in rows}
+    assert left not in got and got  # voided since: not sent

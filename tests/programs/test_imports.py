@@ -211,7 +211,7 @@ def test_an_excel_workbook_reads_like_the_csv_dates_and_numbers_included():
     ]
     table = read_table("a.xlsx", _xlsx(rows))
     assert table.rows == [
-        (2, ["NYC-0101", "nyc", "yes", "2026-09-01", "Ana", "", ""]),
+        (2, ["NYC-0101", "nyc", "yes", "2026-09-01", "Ana"]),
         (3, ["4711", "nyc", "yes", "2026-09-02", "", "", "2026-10-01"]),
     ]
 
@@ -324,3 +324,83 @@ def test_a_preview_costs_the_same_queries_for_5_rows_or_500(lead, cohort):
 
     queries(rows(1))  # the importer's roles are read once, then kept on the user
     assert queries(rows(5)) == queries(rows(500))
+
+
+# --- found in review (this session) ---------------------------------------------------
+def test_a_tiny_workbook_claiming_a_huge_sheet_is_read_in_bounded_memory():
+    """Found in review: a 5 KB .xlsx with one cell at XFD20000 made openpyxl
+    build a cell for all 327 million positions. Only the template's columns
+    and the row limit are read now."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(COLUMNS)
+    sheet.append(["NYC-0101", "nyc", "yes", "2026-09-01"])
+    sheet["XFD1048576"] = "far away"
+    out = io.BytesIO()
+    book.save(out)
+    assert len(out.getvalue()) < 10_000
+
+    table = read_table("far.xlsx", out.getvalue())
+
+    assert table.header == COLUMNS
+    assert table.rows == [(2, ["NYC-0101", "nyc", "yes", "2026-09-01"])]
+
+
+def test_a_study_id_matches_whatever_its_case(lead, participant):
+    """Found in review: "nyc-0001" in a file was added as a second person."""
+    record = _preview(client_for(lead), _csv("nyc-0001,nyc,yes,2026-01-05,Jay B.,,"))
+    assert record.plan["add"] == []
+    assert record.plan["change"][0]["study_id"] == "NYC-0001"
+
+
+def test_an_import_does_not_change_an_existing_participants_consent(lead, participant):
+    """Found in review: an import could set consent to no without taking the
+    participant's reflections out of analysis (and without a reason)."""
+    record = _preview(client_for(lead), _csv("NYC-0001,nyc,no,2026-01-05,,,"))
+    assert [(e["column"], e["row"]) for e in record.plan["errors"]] == [
+        ("research_consent", 2)
+    ]
+    assert "participant's page" in record.plan["errors"][0]["message"]
+
+
+def test_a_value_past_the_templates_columns_is_an_error(lead):
+    """Found in review: an unquoted "Smith, Jo" lost "Jo" without a word."""
+    record = _preview(client_for(lead), _csv("NYC-0101,nyc,yes,2026-09-01,,,,Jo"))
+    assert [(e["row"], e["message"][:22]) for e in record.plan["errors"]] == [
+        (2, "a value past the templ")
+    ]
+
+
+def test_a_nul_anywhere_in_the_file_is_refused(lead):
+    """Found in review: a NUL past the first 4 KB reached the JSON column
+    (PostgreSQL refuses it: a 500)."""
+    rows = [f"NYC-{i:04d},nyc,yes,2026-09-01,Name {i},," for i in range(200)]
+    rows[150] = "NYC-9999,nyc,yes,2026-09-01,Na\x00me,,"
+    response = _upload(client_for(lead), _csv(*rows))
+    assert response.status_code == 400
+    assert "Row 152 holds a NUL" in response.context["form"].errors["file"][0]
+
+
+def test_an_applied_import_keeps_no_preferred_names_and_audits_each_person(
+    lead, participant
+):
+    """Found in review: the applied import kept the enrolment list's names,
+    and no audit row named the participants it created."""
+    record = _preview(client_for(lead), _csv(*GOOD))
+    import_apply(user=lead, sites=[lead.led_sites.get()], record=record)
+    record.refresh_from_db()
+    assert "Ana" not in str(record.plan) and "Jay B." not in str(record.plan)
+    assert record.plan["change"][0]["changes"]["preferred_name"] == ["…", "…"]
+    rows = AuditEvent.objects.filter(action="participants.import.row")
+    created = Participant.objects.filter(study_id__in=["NYC-0101", "NYC-0102"])
+    assert {(e.object_id, e.details.get("added")) for e in rows} >= {
+        (str(p.pk), True) for p in created
+    }
+    assert rows.get(object_id=str(participant.pk)).details["fields"] == [
+        "preferred_name"
+    ]
+
+
+def test_the_template_is_csv_or_xlsx_only(lead):
+    client = client_for(lead)
+    assert client.get(reverse("import_template", args=["exe"])).status_code == 404

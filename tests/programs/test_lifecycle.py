@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from analysis import coding, screening
 from analysis.codebook import code_save
-from analysis.models import Coding, Member, Text
+from analysis.models import Coding, Member, Project, Text
 from analysis.permissions import ProjectAccess
 from analysis.progress import progress_recount
 from audit.models import AuditEvent
@@ -203,3 +203,41 @@ def test_the_list_holds_the_sites_participants_and_costs_the_same_queries(
     found = client.get(url, {"q": "0001"}).content.decode()
     assert "NYC-0001" in found
     assert Participant.objects.count() == 32
+
+
+def test_a_withdrawal_cut_short_is_completed_by_saving_again(lead, coded_project):
+    """Found in review: the texts leave analysis after the consent change is
+    committed, so a run cut short in between must be completed later. Saving
+    the page again (nothing else changing) removes what is left."""
+    project, leaving, _staying, _leader = coded_project
+    Participant.objects.filter(pk=leaving.pk).update(has_research_consent=False)
+    assert Text.objects.filter(project=project, log__participant=leaving).count() == 3
+
+    response = _post(
+        client_for(lead), leaving, status="active", research_consent="", reason=""
+    )
+
+    assert response.status_code == 302
+    assert not Text.objects.filter(project=project, log__participant=leaving).exists()
+    event = AuditEvent.objects.get(action="participant.lifecycle")
+    assert event.details["changed"] is False
+    assert event.details["analysis_texts_removed"] == 3
+
+
+def test_the_withdrawn_count_survives_a_new_batch_of_texts(lead, coded_project, site):
+    """Found in review: adding texts rewrote the project's flow counts and
+    lost how many had left for withdrawn consent."""
+    from analysis.snapshot import texts_add
+
+    project, leaving, staying, _leader = coded_project
+    _post(
+        client_for(lead), leaving, status="active", research_consent="", reason="other"
+    )
+    reflection(participant=staying, text="A new one.")
+
+    texts_add(Project.objects.get(pk=project.pk))
+
+    project.refresh_from_db()
+    assert project.flow["withdrawn"] == 3
+    assert project.texts.filter(body="A new one.").exists()
+    assert not Text.objects.filter(project=project, log__participant=leaving).exists()
