@@ -21,6 +21,7 @@ class Notification(models.Model):
         SAFETY_ALERT = "safety_alert", _("Safety alert")
         EXPORT_READY = "export_ready", _("Export ready")
         FOLLOWUP_OVERDUE = "followup_overdue", _("Overdue follow-up item")
+        INVITATION = "invitation", _("Invitation")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting to send")

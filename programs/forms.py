@@ -72,3 +72,103 @@ class LifecycleForm(forms.Form):
         if (consent_changed or withdrawing) and not data.get("reason"):
             self.add_error("reason", _("Say why: it is kept in the audit trail."))
         return data
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"))
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    role = forms.ChoiceField(label=_("Role"))
+    sites = forms.ModelMultipleChoiceField(
+        label=_("Sites"), queryset=None, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, sites, **kwargs):
+        from programs.models import Invitation
+
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = Invitation.Role.choices
+        self.fields["sites"].queryset = sites
+        if sites.count() == 1:
+            self.fields["sites"].initial = list(sites)
+
+    def clean_email(self):
+        from django.contrib.auth import get_user_model
+        from django.utils import timezone
+
+        from programs.models import Invitation
+
+        email = self.cleaned_data["email"].strip()
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("Someone with this address has an account."))
+        waiting = Invitation.objects.filter(
+            email__iexact=email,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        if waiting.exists():
+            raise forms.ValidationError(
+                _("An invitation to this address is waiting: resend it instead.")
+            )
+        return email
+
+
+USERNAME = r"[a-z0-9][a-z0-9._-]{2,39}"
+
+
+class AcceptForm(forms.Form):
+    username = forms.RegexField(
+        label=_("Username"),
+        regex=rf"\A{USERNAME}\Z",
+        help_text=_("3 to 40 lower-case letters, digits, “.”, “_” or “-”."),
+        error_messages={
+            "invalid": _("Use 3 to 40 lower-case letters, digits, “.”, “_” or “-”.")
+        },
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "none"}
+        ),
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("The password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, invitation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invitation = invitation
+
+    def clean_username(self):
+        from django.contrib.auth import get_user_model
+
+        name = self.cleaned_data["username"]
+        if get_user_model().objects.filter(username__iexact=name).exists():
+            raise forms.ValidationError(_("This username is taken: choose another."))
+        return name
+
+    def clean(self):
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.password_validation import validate_password
+
+        data = super().clean()
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("The two passwords differ."))
+        elif first:
+            probe = get_user_model()(
+                username=data.get("username", ""),
+                email=self.invitation.email,
+                first_name=self.invitation.first_name,
+                last_name=self.invitation.last_name,
+            )
+            try:
+                validate_password(first, probe)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data

@@ -40,3 +40,59 @@ class ParticipantImport(models.Model):
     def audit_scope(self) -> tuple[int | None, int | None]:
         sites = self.plan.get("sites") or [None]
         return (sites[0] if len(sites) == 1 else None), None
+
+
+class Invitation(models.Model):
+    """An invitation to Peerlog by e-mail (issue 17): a role and sites, and a
+    single-use link that expires. The link's secret is never stored: it is an
+    HMAC of the invitation and its nonce (programs.invitations.invitation_token),
+    and a new nonce (resend, revoke) kills every earlier link."""
+
+    class Role(models.TextChoices):
+        MENTOR = "mentor", _("Peer mentor")
+        SUPERVISOR = "supervisor", _("Supervisor")
+        RESEARCH = "research", _("Research staff")
+
+    email = models.EmailField(_("e-mail"))
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    role = models.CharField(_("role"), max_length=12, choices=Role.choices)
+    sites = models.ManyToManyField(
+        "participants.Site", related_name="invitations", verbose_name=_("sites")
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    nonce = models.CharField(max_length=32)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitation",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_role_display()})"
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return None, None
+
+    def state(self, now) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= now:
+            return "expired"
+        return "pending"

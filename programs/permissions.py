@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from core.roles import Role, user_roles
 from participants.models import Participant, Site
-from programs.models import ParticipantImport
+from programs.models import Invitation, ParticipantImport
 
 
 def lead_sites(user) -> QuerySet[Site]:
@@ -61,3 +61,16 @@ def get_participant_for(user, pk: int) -> Participant:
     return get_object_or_404(
         participants_run_by(user).select_related("site", "cohort"), pk=pk
     )
+
+
+def invitations_run_by(user) -> QuerySet[Invitation]:
+    """Invitations to the sites `user` runs (all for an admin)."""
+    if Role.ADMIN in user_roles(user):
+        return Invitation.objects.all()
+    return Invitation.objects.filter(sites__in=lead_sites(user)).distinct()
+
+
+def get_invitation_for(user, pk: int) -> Invitation:
+    """An invitation to a site `user` runs; 404 otherwise."""
+    require_program_pages(user)
+    return get_object_or_404(invitations_run_by(user), pk=pk)

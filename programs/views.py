@@ -8,20 +8,36 @@ import csv
 import io
 
 from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from programs.forms import ImportUploadForm, LifecycleForm
+from accounts.policy import two_factor_required
+from audit.services import audit_record
+from programs.forms import AcceptForm, ImportUploadForm, InvitationForm, LifecycleForm
 from programs.import_files import FileRefused
 from programs.imports import COLUMNS, SHOWN, ImportRefused, import_apply, import_preview
+from programs.invitations import (
+    InvitationRefused,
+    invitation_accept,
+    invitation_check,
+    invitation_create,
+    invitation_resend,
+    invitation_revoke,
+)
 from programs.lifecycle import participant_lifecycle_set
 from programs.models import ParticipantImport
 from programs.permissions import (
     get_import_for,
+    get_invitation_for,
     get_participant_for,
+    invitations_run_by,
     lead_sites,
     participants_run_by,
     require_lead_sites,
@@ -181,5 +197,114 @@ def participant_lifecycle(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "programs/participant_lifecycle.html",
         {"participant": participant, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- invitations -------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+def invitation_list(request: HttpRequest) -> HttpResponse:
+    """Invite someone, and the invitations of the sites the user runs (who
+    has not accepted yet first)."""
+    require_program_pages(request.user)
+    sites = lead_sites(request.user)
+    form = InvitationForm(sites=sites)
+    if request.method == "POST":
+        require_lead_sites(request.user)
+        form = InvitationForm(request.POST, sites=sites)
+        if form.is_valid():
+            data = form.cleaned_data
+            invitation_create(
+                actor=request.user,
+                email=data["email"],
+                role=data["role"],
+                sites=list(data["sites"]),
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+            )
+            messages.success(
+                request, _("Invitation sent to %(email)s.") % {"email": data["email"]}
+            )
+            return redirect("invitation_list")
+    now = timezone.now()
+    invitations = list(invitations_run_by(request.user).prefetch_related("sites")[:200])
+    invitations.sort(key=lambda item: item.state(now) != "pending")
+    return render(
+        request,
+        "programs/invitation_list.html",
+        {
+            "form": form,
+            "invitations": invitations,
+            "now": now,
+            "can_invite": sites.exists(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+def invitation_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    if action not in ("resend", "revoke"):
+        raise Http404
+    invitation = get_invitation_for(request.user, pk)
+    try:
+        if action == "resend":
+            invitation_resend(actor=request.user, invitation=invitation)
+            messages.success(
+                request, _("Sent again; the earlier link no longer works.")
+            )
+        else:
+            invitation_revoke(actor=request.user, invitation=invitation)
+            messages.success(request, _("Withdrawn; the link no longer works."))
+    except InvitationRefused as refused:
+        messages.error(request, str(refused))
+    return redirect("invitation_list")
+
+
+@login_not_required
+@sensitive_post_parameters("password1", "password2")
+@require_http_methods(["GET", "POST"])
+def invitation_accept_view(request: HttpRequest, pk: int, token: str) -> HttpResponse:
+    """The link in the mail: choose a username and password, once."""
+    try:
+        invitation = invitation_check(pk, token)
+    except InvitationRefused as refused:
+        audit_record(
+            request=request,
+            action="invitation.refused",
+            outcome="410",
+            details={"reason": refused.reason, "invitation": pk},
+        )
+        return render(
+            request,
+            "programs/invitation_refused.html",
+            {"message": str(refused)},
+            status=410,
+        )
+    data = request.POST if request.method == "POST" else None
+    form = AcceptForm(data, invitation=invitation)
+    if form.is_valid():
+        try:
+            user = invitation_accept(
+                pk=pk,
+                token=token,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+            )
+        except InvitationRefused as refused:  # used or withdrawn meanwhile
+            return render(
+                request,
+                "programs/invitation_refused.html",
+                {"message": str(refused)},
+                status=410,
+            )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        if two_factor_required(user):
+            return redirect("two_factor_enrol")
+        return redirect("home")
+    return render(
+        request,
+        "programs/invitation_accept.html",
+        {"invitation": invitation, "form": form, "sites": invitation.sites.all()},
         status=400 if form.errors else 200,
     )

@@ -66,6 +66,7 @@ ENROL = Redirect(r"/accounts/two-factor/setup/")  # set up two-step sign-in
 MEETING = Redirect(r"/supervision/meetings/\d+/")  # the supervision meeting's page
 ITEM = Redirect(r"/followups/\d+/")  # back to the follow-up item's page
 IMPORT = Redirect(r"/program/imports/\d+/")  # back to the import's preview
+INVITES = Redirect(r"/program/invitations/")  # back to the invitations
 TOKEN_ENROL = Redirect(
     r"/accounts/two-factor/setup/\?next=%2Faccounts%2Ftokens%2Fnew%2F"
 )
@@ -393,6 +394,21 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "GET":      _signed_in(405),
         "POST":     (L,    403,   403,  403,  404,  404,  403,  403,  IMPORT, 403),
     },
+    # An invitation to `site` from a lead outside the cast.
+    "invitation_list": {
+        "GET":      (L,    403,   403,  403,  200,  200,  403,  403,  200,  403),
+        "POST":     (L,    403,   403,  403,  403,  403,  403,  403,  400,  403),
+    },
+    "invitation_act": {
+        "GET":      _signed_in(405),
+        "POST":     (L,    403,   403,  403,  404,  404,  403,  403,  INVITES, 403),
+    },
+    # The link in the mail: its token is the secret; anyone holding it may
+    # choose a password (an empty form is a 400).
+    "invitation_accept": {
+        "GET":      _every(200),
+        "POST":     _every(400),
+    },
     "program_participants": {
         "GET":      (L,    403,   403,  403,  200,  200,  403,  403,  200,  403),
         "POST":     _signed_in(405),
@@ -558,6 +574,7 @@ ANONYMOUS_VIEWS = {
     "password_reset_complete",
     "healthz",
     "unsubscribe",  # one-click from a mail client; the link's token is the secret
+    "invitation_accept",  # the invitation mail's link; its token is the secret
     "admin:login",  # Django's admin login form (inside the "admin:index" entry)
     "service_worker",  # the offline app's code: no data, updated while signed out
     "manifest",  # fetched by the browser without cookies
@@ -600,6 +617,13 @@ def _url(name: str, log: InteractionLog) -> str:
         return reverse(name, args=[_export_job().pk])
     if name == "api_token_revoke":
         return reverse(name, args=[_api_token().pk])
+    if name == "invitation_act":
+        return reverse(name, args=[_invitation().pk, "resend"])
+    if name == "invitation_accept":
+        from programs.invitations import invitation_token
+
+        invitation = _invitation()
+        return reverse(name, args=[invitation.pk, invitation_token(invitation)])
     if name == "participant_lifecycle":
         return reverse(name, args=[log.participant_id])
     if name == "import_template":
@@ -745,6 +769,18 @@ def _export_job():
     )
     export_job_run(job.pk)
     return job
+
+
+def _invitation():
+    """A waiting invitation to the first site, from a lead outside the cast."""
+    from participants.models import Site
+    from programs.invitations import invitation_create
+
+    owner = UserFactory(username="invitation_owner", roles=[Role.SUPERVISOR])
+    return invitation_create(
+        actor=owner, email="invited@example.org", role="mentor",
+        sites=[Site.objects.order_by("pk").first()],
+    )  # fmt: skip
 
 
 def _participant_import():

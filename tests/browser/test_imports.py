@@ -111,3 +111,42 @@ def test_a_lead_withdraws_a_participants_research_consent_on_a_phone(
     screenshot(phone, "participant-consent-withdrawn-phone")
     participant.refresh_from_db()
     assert not participant.has_research_consent
+
+
+def test_a_lead_invites_a_mentor_who_accepts_from_the_mail(
+    page_at, live_server, lead, settings
+):
+    """The invitation's whole way: the form, the outbox, the mail's link,
+    choosing a password on a phone, and landing signed in."""
+    import re
+
+    from django.core import mail
+
+    from notifications.tasks import dispatch_once
+
+    settings.PEERLOG_SITE_URL = live_server.url
+    desk = page_at(DESK)
+    sign_in(desk, live_server, lead.username, "/team/")
+    desk.goto(live_server.url + reverse("invitation_list"))
+    desk.get_by_label("E-mail").fill("noa@example.org")
+    desk.get_by_label("First name").fill("Noa")
+    desk.get_by_label("Role").select_option(label="Peer mentor")
+    desk.get_by_role("button", name="Send the invitation").click()
+    desk.get_by_text("Invitation sent to noa@example.org.").wait_for()
+    check_accessibility(desk)
+    screenshot(desk, "invitations")
+
+    dispatch_once()
+    link = re.search(r"https?://\S+/invite/\d+/[0-9a-f]+/", mail.outbox[-1].body)[0]
+    phone = page_at(PHONE)
+    phone.goto(link)
+    phone.get_by_role("heading", name="Welcome to Peerlog").wait_for()
+    check_accessibility(phone)
+    phone.get_by_label("Username").fill("noa.m")
+    phone.locator("#id_password1").fill("a long enough pass phrase 42")
+    phone.get_by_label("The password again").fill("a long enough pass phrase 42")
+    screenshot(phone, "invitation-accept-phone")
+    phone.get_by_role("button", name="Create my account").click()
+    phone.get_by_role("heading", name="My week").wait_for()
+    desk.reload()
+    assert "Accepted" in desk.get_by_role("list", name="Invitations").inner_text()
