@@ -48,7 +48,7 @@ def test_research_staff_make_a_token_on_a_phone(page_at, live_server, site, othe
     secret = phone.locator("#token-secret").input_value()
     assert secret.startswith("plg_")
     phone.get_by_role("button", name="Copy to clipboard").click()
-    phone.get_by_text("Copied").wait_for()
+    phone.get_by_text("Copied", exact=True).wait_for()
     assert phone.evaluate("navigator.clipboard.readText()") == secret
     assert phone.evaluate("document.documentElement.scrollWidth <= innerWidth")
     check_accessibility(phone)
