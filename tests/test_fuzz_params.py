@@ -186,7 +186,7 @@ CAST = {
     "nobody": "nobody",
 }
 # The admin site (Django's), and pages whose path holds a token, not an id.
-SKIPPED = {"admin:index", "password_reset_confirm", "unsubscribe"}
+SKIPPED = {"admin:index", "password_reset_confirm", "unsubscribe", "invitation_accept"}
 
 
 def _takes_pk(name: str) -> bool:
