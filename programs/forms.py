@@ -1,7 +1,13 @@
 from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from participants.models import Participant
 from programs.import_files import MAX_BYTES
+from programs.lifecycle import Reason
+from programs.models import Invitation
 
 
 class ImportUploadForm(forms.Form):
@@ -42,9 +48,6 @@ class LifecycleForm(forms.Form):
     )
 
     def __init__(self, *args, participant, **kwargs):
-        from participants.models import Participant
-        from programs.lifecycle import Reason
-
         kwargs.setdefault(
             "initial",
             {
@@ -58,8 +61,6 @@ class LifecycleForm(forms.Form):
         self.fields["reason"].choices = [("", "—"), *Reason.choices]
 
     def clean(self):
-        from participants.models import Participant
-
         data = super().clean()
         consent_changed = (
             data.get("research_consent") is not None
@@ -84,8 +85,6 @@ class InvitationForm(forms.Form):
     )
 
     def __init__(self, *args, sites, **kwargs):
-        from programs.models import Invitation
-
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = Invitation.Role.choices
         self.fields["sites"].queryset = sites
@@ -93,11 +92,6 @@ class InvitationForm(forms.Form):
             self.fields["sites"].initial = list(sites)
 
     def clean_email(self):
-        from django.contrib.auth import get_user_model
-        from django.utils import timezone
-
-        from programs.models import Invitation
-
         email = self.cleaned_data["email"].strip()
         if get_user_model().objects.filter(email__iexact=email).exists():
             raise forms.ValidationError(_("Someone with this address has an account."))
@@ -145,17 +139,12 @@ class AcceptForm(forms.Form):
         self.invitation = invitation
 
     def clean_username(self):
-        from django.contrib.auth import get_user_model
-
         name = self.cleaned_data["username"]
         if get_user_model().objects.filter(username__iexact=name).exists():
             raise forms.ValidationError(_("This username is taken: choose another."))
         return name
 
     def clean(self):
-        from django.contrib.auth import get_user_model
-        from django.contrib.auth.password_validation import validate_password
-
         data = super().clean()
         first, second = data.get("password1"), data.get("password2")
         if first and second and first != second:

@@ -452,6 +452,10 @@ def import_apply(*, user, sites: list[Site], record: ParticipantImport) -> dict:
             obj=locked,
             details={**_summary(locked), **counts},
         )
+        fields = {
+            item["study_id"]: sorted(n for n in item["changes"] if n != "cohort_id")
+            for item in plan.change
+        }
         audit_record_many(
             action="participants.import.row",
             actor=user,
@@ -464,7 +468,7 @@ def import_apply(*, user, sites: list[Site], record: ParticipantImport) -> dict:
                 (
                     p,
                     (p.site_id, None),
-                    {"import": locked.pk, "fields": _changed_fields(plan, p)},
+                    {"import": locked.pk, "fields": fields[p.study_id]},
                 )
                 for p in updated
             ],
@@ -502,13 +506,6 @@ def _write(plan: Plan) -> tuple[list[Participant], list[Participant]]:
                 setattr(participant, name, after)
     Participant.objects.bulk_update(updated, FIELDS_DB, batch_size=1000)
     return added, updated
-
-
-def _changed_fields(plan: Plan, participant: Participant) -> list[str]:
-    for item in plan.change:
-        if item["study_id"] == participant.study_id:
-            return sorted(name for name in item["changes"] if name != "cohort_id")
-    return []
 
 
 def _kept(plan: dict) -> dict:
