@@ -101,8 +101,19 @@ class Assignment(models.Model):
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="assignments"
     )
+    class EndReason(models.TextChoices):
+        REASSIGNED = "reassigned", _("Handed over to another mentor")
+        COMPLETED = "completed", _("Participant completed the program")
+        WITHDRAWN = "withdrawn", _("Participant withdrew")
+        MENTOR_LEFT = "mentor_left", _("Mentor left or is on leave")
+        MATCH = "match", _("Not a good match")
+        OTHER = "other", _("Other (recorded in the study file)")
+
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"), null=True, blank=True)
+    end_reason = models.CharField(
+        _("reason it ended"), max_length=16, choices=EndReason.choices, blank=True
+    )
 
     objects = AssignmentQuerySet.as_manager()
 

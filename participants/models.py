@@ -68,6 +68,14 @@ class Site(models.Model):
             "Logs waiting longer than this go to the site lead in the next digest."
         ),
     )
+    caseload_limit = models.PositiveSmallIntegerField(
+        _("caseload warning at"),
+        default=12,
+        help_text=_(
+            "Assigning a mentor more participants than this asks the lead to "
+            "confirm."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -96,6 +104,23 @@ class Cohort(models.Model):
     name = models.CharField(_("name"), max_length=120)
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"), null=True, blank=True)
+    # The protocol's planned contacts, counted from each participant's
+    # enrolment date: `planned_contacts` of them, one every `contact_every_days`
+    # days, each delivered if a contact falls within `window_days` either side.
+    planned_contacts = models.PositiveSmallIntegerField(
+        _("planned contacts"),
+        default=0,
+        help_text=_("How many contacts the protocol plans; 0 when it plans none."),
+    )
+    contact_every_days = models.PositiveSmallIntegerField(
+        _("one contact every (days)"), default=7
+    )
+    window_days = models.PositiveSmallIntegerField(
+        _("window either side (days)"), default=3
+    )
+    planned_minutes = models.PositiveSmallIntegerField(
+        _("planned minutes per contact"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["site__name", "start_date"]
@@ -108,6 +133,10 @@ class Cohort(models.Model):
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
                 name="cohort_dates_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(contact_every_days__gte=1),
+                name="cohort_contact_interval_positive",
             ),
         ]
 
@@ -219,6 +248,13 @@ class Participant(models.Model):
             "If not, research staff neither read nor export this participant's logs."
         ),
     )
+    erased_at = models.DateTimeField(
+        _("erased"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When an erasure request removed their name and free text."),
+    )
 
     objects = ParticipantQuerySet.as_manager()
 
@@ -238,6 +274,37 @@ class Participant(models.Model):
     def audit_scope(self) -> tuple[int | None, int | None]:
         """(site id, mentor id) an audit row about this participant concerns."""
         return self.site_id, None
+
+
+class Pause(models.Model):
+    """A period a participant was paused, from `start` to `end` (inclusive
+    site-local dates; open while `end` is empty). The protocol plans no
+    contacts in it. Written when the status changes (programs.lifecycle)."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="pauses"
+    )
+    start = models.DateField(_("paused from"))
+    end = models.DateField(_("paused until"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["participant", "start"]
+        verbose_name = _("pause")
+        verbose_name_plural = _("pauses")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=F("start")),
+                name="pause_dates_ordered",
+            ),
+            models.UniqueConstraint(
+                fields=["participant"],
+                condition=Q(end__isnull=True),
+                name="pause_one_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} paused {self.start}–{self.end or ''}"
 
 
 def participant_site_id(holder: models.Model) -> int | None:
