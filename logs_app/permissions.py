@@ -19,7 +19,7 @@ import datetime as dt
 from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -117,7 +117,33 @@ def get_log_for_edit(user, pk: int) -> InteractionLog:
         raise PermissionDenied(
             _("This log has been reviewed or voided and is locked for changes.")
         )
+    if handed_over(log):
+        raise PermissionDenied(
+            _(
+                "Your assignment with this participant has ended: your logs stay "
+                "readable, but no longer change."
+            )
+        )
     return log
+
+
+def handed_over(log: InteractionLog) -> bool:
+    """Whether the log's participant was handed over from its mentor: every
+    assignment of the mentor to them ended before today (at the participant's
+    site) and another mentor's began after. The earlier mentor's logs are then
+    read-only (issue 17). A mentor whose participant completed, with no one
+    after them, may still finish a returned log; a log whose mentor was never
+    assigned keeps the old rule. One query."""
+    mine = Q(mentor=log.mentor_id)
+    ends = Assignment.objects.filter(participant=log.participant_id).aggregate(
+        open=Count("pk", filter=mine & Q(end_date__isnull=True)),
+        last=Max("end_date", filter=mine),
+        successor=Max("start_date", filter=~mine),
+    )
+    if ends["open"] or ends["last"] is None or ends["successor"] is None:
+        return False
+    today = local_today(log.participant.site.tzinfo)
+    return ends["last"] < today and ends["successor"] > ends["last"]
 
 
 def get_log_for_review(user, pk: int) -> InteractionLog:

@@ -7,6 +7,8 @@ research staff included)."""
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from core.timeutils import local_today
 from logs_app.models import InteractionLog
 from mentors.models import Assignment, Mentor
@@ -93,22 +95,33 @@ def participant_progress_get(
     those logs, so it matches the timeline the viewer sees. "Today" is the
     site's."""
     today = local_today(participant.site.tzinfo, now)
-    current_mentors = [
-        assignment.mentor
-        for assignment in Assignment.objects.filter(participant=participant)
+    current = list(
+        Assignment.objects.filter(participant=participant)
         .active_on(today)
         .select_related("mentor__user")
         .order_by("start_date", "pk")
-    ]
+    )
+    current_mentors = [assignment.mentor for assignment in current]
+    mine = [a.start_date for a in current if a.mentor.user_id == user.pk]
+    is_current_mentor = bool(mine)
+    # A current mentor also sees the course before they took over, from
+    # earlier mentors' logs (issue 17): only the fields above, never their
+    # narratives or reflections, and those logs are not links.
+    source = InteractionLog.objects.visible_to(user)
+    if is_current_mentor:
+        source = InteractionLog.objects.filter(
+            Q(pk__in=source.values("pk")) | Q(contact_date__lt=min(mine))
+        )
     logs = list(
-        InteractionLog.objects.visible_to(user)
-        .filter(participant=participant, is_voided=False)
+        source.filter(participant=participant, is_voided=False)
         .exclude(status=InteractionLog.Status.DRAFT)
         .select_related("mentor__user")
         .only(*PAGE_FIELDS)
     )
     # Oldest first, the same on every database (NULL start times sort first).
     logs.sort(key=lambda log: (log.contact_date, log.start_time or dt.time.min, log.pk))
+    for log in logs:
+        log.readable = not is_current_mentor or log.mentor.user_id == user.pk
     met = [log for log in logs if log.outcome == InteractionLog.Outcome.MET]
     last_contact = met[-1].contact_date if met else None
 
@@ -124,7 +137,7 @@ def participant_progress_get(
         today=today,
         show_preferred_name=participant.works_with_user,
         current_mentors=current_mentors,
-        is_current_mentor=any(m.user_id == user.pk for m in current_mentors),
+        is_current_mentor=is_current_mentor,
         logs=logs[::-1],
         meetings=len(met),
         last_contact=last_contact,

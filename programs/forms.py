@@ -4,6 +4,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mentors.models import Assignment
 from participants.models import Participant
 from programs.import_files import MAX_BYTES
 from programs.lifecycle import Reason
@@ -161,3 +162,39 @@ class AcceptForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return data
+
+
+class MentorChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, mentor):
+        return str(mentor)
+
+
+class AssignForm(forms.Form):
+    """Assign a mentor, or hand the participant over to another one."""
+
+    mentor = MentorChoiceField(label=_("Mentor"), queryset=None, empty_label="—")
+    day = forms.DateField(
+        label=_("From"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("A handover ends the current mentor's assignment the day before."),
+    )
+    confirm_caseload = forms.BooleanField(
+        label=_("Assign anyway, above the caseload warning"), required=False
+    )
+
+    def __init__(self, *args, mentors, today, **kwargs):
+        kwargs.setdefault("initial", {"day": today})
+        super().__init__(*args, **kwargs)
+        self.fields["mentor"].queryset = mentors
+
+
+class EndAssignmentForm(forms.Form):
+    end = forms.DateField(
+        label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.ChoiceField(label=_("Why it ends"))
+
+    def __init__(self, *args, today, **kwargs):
+        kwargs.setdefault("initial", {"end": today})
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = [("", "—"), *Assignment.EndReason.choices]

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from core.roles import Role, user_roles
+from mentors.models import Assignment
 from participants.models import Participant, Site
 from programs.models import Invitation, ParticipantImport
 
@@ -74,3 +75,14 @@ def get_invitation_for(user, pk: int) -> Invitation:
     """An invitation to a site `user` runs; 404 otherwise."""
     require_program_pages(user)
     return get_object_or_404(invitations_run_by(user), pk=pk)
+
+
+def get_assignment_for(user, pk: int) -> Assignment:
+    """An assignment of a participant at a site `user` runs; 404 otherwise."""
+    require_program_pages(user)
+    return get_object_or_404(
+        Assignment.objects.filter(
+            participant__in=participants_run_by(user)
+        ).select_related("participant__site", "mentor__user"),
+        pk=pk,
+    )

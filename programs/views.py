@@ -5,6 +5,7 @@ error by row and column) and applying it."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 from django.contrib import messages
@@ -20,7 +21,25 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.policy import two_factor_required
 from audit.services import audit_record
-from programs.forms import AcceptForm, ImportUploadForm, InvitationForm, LifecycleForm
+from core.timeutils import local_today
+from programs.assignments import (
+    AssignmentRefused,
+    assignment_end,
+    assignment_hand_over,
+    assignment_history,
+    assignment_start,
+    caseloads,
+    current_assignment,
+    mentors_at,
+)
+from programs.forms import (
+    AcceptForm,
+    AssignForm,
+    EndAssignmentForm,
+    ImportUploadForm,
+    InvitationForm,
+    LifecycleForm,
+)
 from programs.import_files import FileRefused
 from programs.imports import COLUMNS, SHOWN, ImportRefused, import_apply, import_preview
 from programs.invitations import (
@@ -34,6 +53,7 @@ from programs.invitations import (
 from programs.lifecycle import participant_lifecycle_set
 from programs.models import ParticipantImport
 from programs.permissions import (
+    get_assignment_for,
     get_import_for,
     get_invitation_for,
     get_participant_for,
@@ -193,11 +213,137 @@ def participant_lifecycle(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Saved."))
         return redirect("participant_lifecycle", participant.pk)
+    return _participant_page(request, participant, form=form)
+
+
+def _participant_page(
+    request: HttpRequest,
+    participant,
+    *,
+    form: LifecycleForm | None = None,
+    assign_form: AssignForm | None = None,
+    end_form: EndAssignmentForm | None = None,
+) -> HttpResponse:
+    """The participant's program page: status and consent, and who mentors
+    them (history, assign or hand over, end). 400 when a form has errors."""
+    today = local_today(participant.site.tzinfo)
+    current = current_assignment(participant, today)
+    mentors = mentors_at([participant.site])
+    if current is not None:
+        mentors = mentors.exclude(pk=current.mentor_id)
+    context = {
+        "participant": participant,
+        "form": form or LifecycleForm(participant=participant),
+        "history": assignment_history(participant),
+        "current": current,
+        "assign_form": assign_form
+        or AssignForm(mentors=mentors, today=today, prefix="assign"),
+        "end_form": end_form or EndAssignmentForm(today=today, prefix="end"),
+        "today": today,
+    }
+    failed = any(f is not None and f.errors for f in (form, assign_form, end_form))
     return render(
         request,
         "programs/participant_lifecycle.html",
-        {"participant": participant, "form": form},
-        status=400 if form.errors else 200,
+        context,
+        status=400 if failed else 200,
+    )
+
+
+def _refused(form, refused: AssignmentRefused) -> None:
+    field = refused.field if refused.field in form.fields else None
+    form.add_error(field, str(refused))
+
+
+@require_POST
+def participant_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Assign a mentor (no current one) or hand the participant over."""
+    participant = get_participant_for(request.user, pk)
+    today = local_today(participant.site.tzinfo)
+    form = AssignForm(
+        request.POST,
+        mentors=mentors_at([participant.site]),
+        today=today,
+        prefix="assign",
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        handing_over = current_assignment(participant, data["day"]) is not None
+        act = assignment_hand_over if handing_over else assignment_start
+        day_arg = {"on": data["day"]} if handing_over else {"start": data["day"]}
+        try:
+            act(
+                actor=request.user,
+                participant=participant,
+                mentor=data["mentor"],
+                confirm_caseload=data["confirm_caseload"],
+                **day_arg,
+            )
+        except AssignmentRefused as refused:
+            _refused(form, refused)
+        else:
+            done = (
+                _("%(study_id)s is handed over to %(mentor)s from %(day)s.")
+                if handing_over
+                else _("%(study_id)s is assigned to %(mentor)s from %(day)s.")
+            )
+            messages.success(
+                request,
+                done
+                % {
+                    "study_id": participant.study_id,
+                    "mentor": data["mentor"],
+                    "day": data["day"].isoformat(),
+                },
+            )
+            return redirect("participant_lifecycle", participant.pk)
+    return _participant_page(request, participant, assign_form=form)
+
+
+@require_POST
+def assignment_end_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """End a participant's assignment with a reason."""
+    assignment = get_assignment_for(request.user, pk)
+    participant = assignment.participant
+    form = EndAssignmentForm(
+        request.POST, today=local_today(participant.site.tzinfo), prefix="end"
+    )
+    if form.is_valid():
+        try:
+            assignment_end(
+                actor=request.user,
+                assignment=assignment,
+                end=form.cleaned_data["end"],
+                reason=form.cleaned_data["reason"],
+            )
+        except AssignmentRefused as refused:
+            _refused(form, refused)
+        else:
+            messages.success(
+                request,
+                _("%(mentor)s's assignment ends on %(day)s.")
+                % {
+                    "mentor": assignment.mentor,
+                    "day": form.cleaned_data["end"].isoformat(),
+                },
+            )
+            return redirect("participant_lifecycle", participant.pk)
+    return _participant_page(request, participant, end_form=form)
+
+
+@require_GET
+def caseload_list(request: HttpRequest) -> HttpResponse:
+    """Each mentor at the sites the user runs, with their caseload against
+    the site's warning level."""
+    require_program_pages(request.user)
+    sites = list(lead_sites(request.user))
+    # The first site's day; mentors of sites a day apart are rare.
+    today = local_today(sites[0].tzinfo if sites else dt.UTC)
+    loads = caseloads(sites, today)
+    return render(
+        request,
+        "programs/caseload_list.html",
+        {"caseloads": loads, "today": today},
     )
 
 

@@ -43,7 +43,8 @@ def test_edit_log_page_queries(
 # session, user, the user's groups, the mentor, the mentor's sites (the site's
 # time), then at render: the participants listed, techniques, topics, roles.
 QUERIES_NEW = 9
-# session, user, groups, the log, its autosave, the log's techniques, topics
-# and roles (the form's initial ticks), the mentor's home site (the site's
-# time), then at render: participants, techniques, topics, roles.
-QUERIES_EDIT = 13
+# session, user, groups, the log, whether its participant was handed over
+# (issue 17), its autosave, the log's techniques, topics and roles (the form's
+# initial ticks), the mentor's home site (the site's time), then at render:
+# participants, techniques, topics, roles.
+QUERIES_EDIT = 14
