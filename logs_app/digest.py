@@ -9,7 +9,9 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from core.roles import Role, user_roles
+from core.timeutils import local_today
 from logs_app.attention import awaiting_review_q
+from logs_app.dose import doses_for
 from logs_app.hooks import ItemCounts, digest_counts_get
 from logs_app.models import InteractionLog
 from logs_app.selectors_dashboard import (
@@ -19,7 +21,7 @@ from logs_app.selectors_dashboard import (
     role_mix_get,
     team_week_get,
 )
-from mentors.models import Mentor
+from mentors.models import Assignment, Mentor
 from participants.models import Site
 
 GAP_DAYS = 14
@@ -43,6 +45,10 @@ class Digest:
     escalations: list[Escalation] = field(default_factory=list)
     # Follow-up items the user owns (open, overdue), from the app above.
     items: ItemCounts | None = None
+    # Planned contacts (logs_app.dose) overdue now: due, undelivered, their
+    # window still open; and missed ones (window closed) to date.
+    contacts_overdue: int = 0
+    contacts_missed: int = 0
 
     @property
     def gap_total(self) -> int:
@@ -84,6 +90,7 @@ def digest_get(
         return digest
     week = team_week_get(user=user, mentors=mentors, week=(start, end))
     digest.rows, digest.totals = week.rows, week.totals
+    digest.contacts_overdue, digest.contacts_missed = _dose_counts(mentors, now)
     for gap in engagement_gap_list(
         user=user, mentors=mentors, min_days=GAP_DAYS, now=now
     ):
@@ -101,6 +108,29 @@ def digest_get(
             )
             digest.role_shares.append((function.label, round(100 * served / met)))
     return digest
+
+
+def _dose_counts(mentors: list[Mentor], now: dt.datetime) -> tuple[int, int]:
+    """Overdue and missed planned contacts of the participants the mentors
+    mentor today (each at their site's today). Four queries."""
+    # A day either side of UTC's date holds every site's today.
+    utc_day = now.astimezone(dt.UTC).date()
+    candidates = (
+        Assignment.objects.filter(
+            mentor__in=mentors, start_date__lte=utc_day + dt.timedelta(days=1)
+        )
+        .filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=utc_day - dt.timedelta(days=1))
+        )
+        .select_related("participant__site", "participant__cohort")
+    )
+    participants = {
+        a.participant.pk: a.participant
+        for a in candidates
+        if a.covers(local_today(a.participant.site.tzinfo, now))
+    }
+    doses = doses_for(list(participants.values()), now=now).values()
+    return sum(len(d.overdue) for d in doses), sum(d.missed for d in doses)
 
 
 def _escalations(user, now: dt.datetime) -> list[Escalation]:

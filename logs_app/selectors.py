@@ -26,7 +26,8 @@ from logs_app.attention import (
     awaiting_review_q,
     routine_q,
 )
-from logs_app.fields import OPTION_FIELDS, REFLECTION_FIELDS
+from logs_app.dose import Dose, Slot, doses_for
+from logs_app.fields import OPTION_FIELDS, REFLECTION_FIELDS, TEXT_FIELDS
 from logs_app.models import InteractionLog, LogComment, LogRevision
 from mentors.models import Assignment, Mentor, mentor_tz
 from participants.models import Participant
@@ -37,6 +38,13 @@ class AssignedParticipant:
     participant: Participant
     last_contact: dt.date | None
     days_since: int | None
+    dose: Dose | None = None  # the protocol's planned contacts (logs_app.dose)
+
+    @property
+    def overdue(self) -> Slot | None:
+        """The planned contact to make now: due, undelivered, window open."""
+        late = self.dose.overdue if self.dose else []
+        return late[0] if late else None
 
 
 @dataclass(frozen=True)
@@ -50,11 +58,16 @@ class MyWeek:
     returned: list[InteractionLog]
     unread: list[LogComment]
 
+    @property
+    def overdue_count(self) -> int:
+        return sum(1 for item in self.participants if item.overdue)
+
 
 def my_week_get(*, mentor: Mentor, now: dt.datetime | None = None) -> MyWeek:
     """The mentor's home page: who they are assigned to and when they last met,
     this week's filed logs (site-local ISO week), drafts, logs returned by the
-    supervisor and feedback not yet read. Five queries whatever the numbers."""
+    supervisor, feedback not yet read, and each participant's planned contacts
+    (overdue ones flagged). Eight queries whatever the numbers."""
     today = local_today(mentor_tz(mentor), now)
     week_start, week_end = iso_week_bounds(today)
     met = InteractionLog.Outcome.MET
@@ -71,13 +84,17 @@ def my_week_get(*, mentor: Mentor, now: dt.datetime | None = None) -> MyWeek:
                 & ~Q(logs__status=InteractionLog.Status.DRAFT),
             )
         )
+        .select_related("site", "cohort")
         .order_by("study_id")
     )
+    participants = list(participants)
+    doses = doses_for(participants, now=now)
     assigned = [
         AssignedParticipant(
             participant=p,
             last_contact=p.last_contact,
             days_since=(today - p.last_contact).days if p.last_contact else None,
+            dose=doses.get(p.pk),
         )
         for p in participants
     ]
@@ -150,14 +167,18 @@ def log_filter_mentors(*, user) -> QuerySet[Mentor]:
 
 def log_detail_get(*, log: InteractionLog, with_reflections: bool) -> dict[str, Any]:
     """What the detail page shows besides the log: its options and history.
-    Without `with_reflections`, history leaves the reflection fields out too."""
+    Without `with_reflections`, history leaves the reflection fields out too;
+    after an erasure request (programs.erasure) it leaves out every typed text,
+    which the append-only revisions still hold."""
     revisions = list(
         LogRevision.objects.filter(log=log).select_related("actor").order_by("at", "pk")
     )
-    if not with_reflections:
-        for revision in revisions:
-            for name in REFLECTION_FIELDS:
-                revision.changes.pop(name, None)
+    hidden = () if with_reflections else REFLECTION_FIELDS
+    if log.participant_id is not None and log.participant.erased_at is not None:
+        hidden = TEXT_FIELDS  # the reflections among them
+    for revision in revisions:
+        for name in hidden:
+            revision.changes.pop(name, None)
     options = {name: list(getattr(log, name).all()) for name in OPTION_FIELDS}
     return {**options, "revisions": revisions}
 

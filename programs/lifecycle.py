@@ -11,13 +11,16 @@ recent contact" lists (logs_app.selectors_dashboard)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from analysis.withdrawal import texts_withdraw
 from audit.services import audit_record
+from core.timeutils import local_today
 from logs_app.models import InteractionLog
-from participants.models import Participant
+from participants.models import Participant, Pause
 
 
 class Reason(models.TextChoices):
@@ -30,6 +33,25 @@ class Reason(models.TextChoices):
     OTHER = "other", _("Other (recorded in the study file)")
 
 
+def _pause_record(participant: Participant, before: str, after: str) -> None:
+    """Keep the participant's pauses (the protocol plans no contacts in one):
+    a pause opens today at their site, and closes yesterday when they resume
+    (a pause of less than a day is dropped)."""
+    paused = Participant.Status.PAUSED
+    if before == after or paused not in (before, after):
+        return
+    today = local_today(participant.site.tzinfo)
+    if after == paused:
+        Pause.objects.create(participant=participant, start=today)
+        return
+    for pause in Pause.objects.filter(participant=participant, end__isnull=True):
+        if pause.start < today:
+            pause.end = today - dt.timedelta(days=1)
+            pause.save(update_fields=["end"])
+        else:
+            pause.delete()
+
+
 def participant_lifecycle_set(
     *, actor, participant: Participant, status: str, research_consent: bool, reason: str
 ) -> dict:
@@ -40,7 +62,11 @@ def participant_lifecycle_set(
     analysis.withdrawal), and again on every later save while they have no
     consent: a run cut short is completed by saving the page again."""
     with transaction.atomic():
-        locked = Participant.objects.select_for_update().get(pk=participant.pk)
+        locked = (
+            Participant.objects.select_for_update(of=("self",))
+            .select_related("site")
+            .get(pk=participant.pk)
+        )
         before = {
             "status": locked.status,
             "research_consent": locked.has_research_consent,
@@ -50,6 +76,7 @@ def participant_lifecycle_set(
             locked.status = status
             locked.has_research_consent = research_consent
             locked.save(update_fields=["status", "has_research_consent"])
+            _pause_record(locked, before["status"], status)
     removed = {} if research_consent else texts_withdraw(locked, actor=actor)
     participant.refresh_from_db()
     if before == after and not removed:

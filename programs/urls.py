@@ -1,6 +1,6 @@
 from django.urls import path
 
-from programs import views
+from programs import views, views_erasure
 
 urlpatterns = [
     path("imports/", views.import_page, name="import_page"),
@@ -19,8 +19,24 @@ urlpatterns = [
     ),
     path("participants/", views.participant_list, name="program_participants"),
     path(
+        "participants/<int:pk>/assign/",
+        views.participant_assign,
+        name="participant_assign",
+    ),
+    path(
+        "assignments/<int:pk>/end/",
+        views.assignment_end_view,
+        name="assignment_end",
+    ),
+    path("caseloads/", views.caseload_list, name="caseload_list"),
+    path(
         "participants/<int:pk>/",
         views.participant_lifecycle,
         name="participant_lifecycle",
+    ),
+    path(
+        "participants/<int:pk>/erase/",
+        views_erasure.participant_erase_view,
+        name="participant_erase",
     ),
 ]

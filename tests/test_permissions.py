@@ -413,8 +413,27 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "GET":      (L,    403,   403,  403,  200,  200,  403,  403,  200,  403),
         "POST":     _signed_in(405),
     },
+    # Issue 17: assignments. `log`'s participant and its assignment, at a site
+    # nobody in the cast leads (an empty form is the admin's 400).
+    "participant_assign": {
+        "GET":      _signed_in(405),
+        "POST":     (L,    403,   403,  403,  404,  404,  403,  403,  400,  403),
+    },
+    "assignment_end": {
+        "GET":      _signed_in(405),
+        "POST":     (L,    403,   403,  403,  404,  404,  403,  403,  400,  403),
+    },
+    "caseload_list": {
+        "GET":      (L,    403,   403,  403,  200,  200,  403,  403,  200,  403),
+        "POST":     _signed_in(405),
+    },
     # `log`'s participant, at a site nobody in the cast leads.
     "participant_lifecycle": {
+        "GET":      (L,    403,   403,  403,  404,  404,  403,  403,  200,  403),
+        "POST":     (L,    403,   403,  403,  404,  404,  403,  403,  400,  403),
+    },
+    # The same participant; an empty POST is refused with the form (400).
+    "participant_erase": {
         "GET":      (L,    403,   403,  403,  404,  404,  403,  403,  200,  403),
         "POST":     (L,    403,   403,  403,  404,  404,  403,  403,  400,  403),
     },
@@ -624,8 +643,10 @@ def _url(name: str, log: InteractionLog) -> str:
 
         invitation = _invitation()
         return reverse(name, args=[invitation.pk, invitation_token(invitation)])
-    if name == "participant_lifecycle":
+    if name in {"participant_lifecycle", "participant_assign", "participant_erase"}:
         return reverse(name, args=[log.participant_id])
+    if name == "assignment_end":
+        return reverse(name, args=[log.participant.assignments.first().pk])
     if name == "import_template":
         return reverse(name, args=["csv"])
     if name in {"import_detail", "import_apply"}:

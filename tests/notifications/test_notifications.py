@@ -20,6 +20,7 @@ from logs_app.models import InteractionLog
 from notifications import schedules, sending, services
 from notifications.models import Notification, NotificationPreference
 from notifications.tasks import dispatch_once, send_notification
+from participants.models import Cohort
 from tests.factories import InteractionLogFactory, log_values, save_log
 from tests.smtp import smtp_server, text_of
 
@@ -417,6 +418,14 @@ def test_digest_queries_do_not_grow_with_logs(
 
     site.lead = supervisor
     site.save()
+    # Weekly from 1 Nov, 3 days either side: the contacts of the 17th deliver
+    # the third; the first two are missed, the fourth (due the 22nd) overdue.
+    participant.cohort = Cohort.objects.create(
+        site=site, name="Fall", start_date=dt.date(2026, 11, 1),
+        planned_contacts=8, contact_every_days=7, window_days=3,
+    )  # fmt: skip
+    participant.enrolled_on = dt.date(2026, 11, 1)
+    participant.save()
     now = dt.datetime(2026, 11, 23, 13, 30, tzinfo=dt.UTC)
     for rows in (3, 30):
         InteractionLogFactory.create_batch(
@@ -428,8 +437,9 @@ def test_digest_queries_do_not_grow_with_logs(
         supervisor.__dict__.pop("_peerlog_roles", None)  # as for a fresh worker
         # roles; mentors + their sites; led sites + escalations; follow-up
         # item counts; team figures + assigned; engagement gaps; role-mix
-        # rows + role functions
-        with django_assert_num_queries(11):
+        # rows + role functions; planned contacts: current assignments, met
+        # contacts, pauses (issue 17)
+        with django_assert_num_queries(14):
             digest = digest_get(
                 user=supervisor,
                 start=dt.date(2026, 11, 16),
@@ -437,6 +447,7 @@ def test_digest_queries_do_not_grow_with_logs(
                 now=now,
             )
         assert digest.totals.met == (3 if rows == 3 else 33)
+        assert (digest.contacts_overdue, digest.contacts_missed) == (1, 2)
 
 
 # --- Issue 11 regressions (findings 7, 16, 17)
