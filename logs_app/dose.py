@@ -188,12 +188,15 @@ def doses_for(
     if ids:
         for pid, day, minutes in (
             InteractionLog.objects.filter(met_contacts(), participant__in=ids)
+            .order_by()
             .values_list("participant_id", "contact_date", "duration_minutes")
             .iterator(chunk_size=5000)
         ):
             contacts[pid].append((day, minutes))
-        for pid, start, end in Pause.objects.filter(participant__in=ids).values_list(
-            "participant_id", "start", "end"
+        for pid, start, end in (
+            Pause.objects.filter(participant__in=ids)
+            .order_by()
+            .values_list("participant_id", "start", "end")
         ):
             pauses[pid].append((start, end))
         leaving = [

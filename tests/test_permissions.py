@@ -423,6 +423,15 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "GET":      _signed_in(405),
         "POST":     (L,    403,   403,  403,  404,  404,  403,  403,  400,  403),
     },
+    # The dose report: research staff of their sites, leads, admins.
+    "dose_report": {
+        "GET":      (L,    403,   403,  403,  403,  403,  200,  200,  200,  403),
+        "POST":     _signed_in(405),
+    },
+    "dose_report_csv": {
+        "GET":      (L,    403,   403,  403,  403,  403,  200,  200,  200,  403),
+        "POST":     _signed_in(405),
+    },
     "caseload_list": {
         "GET":      (L,    403,   403,  403,  200,  200,  403,  403,  200,  403),
         "POST":     _signed_in(405),

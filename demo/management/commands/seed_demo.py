@@ -116,14 +116,26 @@ class Command(BaseCommand):
             sites[code] = Site.objects.create(code=code, name=name, time_zone=tz)
         cohorts = {}
         for code, site in sites.items():
+            # The protocols (issue 17): weekly for 12 weeks, then a shorter
+            # fortnightly follow-up for the second cohort.
             first = Cohort.objects.create(
                 site=site,
                 name="Cohort 1",
                 start_date=today - dt.timedelta(days=240),
                 end_date=today - dt.timedelta(days=60),
+                planned_contacts=12,
+                contact_every_days=7,
+                window_days=3,
+                planned_minutes=30,
             )
             second = Cohort.objects.create(
-                site=site, name="Cohort 2", start_date=today - dt.timedelta(days=120)
+                site=site,
+                name="Cohort 2",
+                start_date=today - dt.timedelta(days=120),
+                planned_contacts=8,
+                contact_every_days=14,
+                window_days=4,
+                planned_minutes=45,
             )
             cohorts[code] = [first, second]
         return sites, cohorts
