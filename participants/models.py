@@ -98,6 +98,10 @@ class Site(models.Model):
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
 
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        """(site id, mentor id) an audit row about this site concerns."""
+        return self.pk, None
+
 
 class Cohort(models.Model):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="cohorts")
@@ -142,6 +146,10 @@ class Cohort(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site.code} · {self.name}"
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        """(site id, mentor id) an audit row about this cohort concerns."""
+        return self.site_id, None
 
 
 class SiteAccess(models.Model):

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mentors.models import Assignment
-from participants.models import Participant
+from participants.models import Cohort, Participant
 from programs.import_files import MAX_BYTES
 from programs.lifecycle import Reason
 from programs.models import Invitation
@@ -164,6 +164,9 @@ class AcceptForm(forms.Form):
         return data
 
 
+ISO_DATE = ["%Y-%m-%d"]
+
+
 class MentorChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, mentor):
         return str(mentor)
@@ -175,6 +178,7 @@ class AssignForm(forms.Form):
     mentor = MentorChoiceField(label=_("Mentor"), queryset=None, empty_label="—")
     day = forms.DateField(
         label=_("From"),
+        input_formats=ISO_DATE,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("A handover ends the current mentor's assignment the day before."),
     )
@@ -190,7 +194,9 @@ class AssignForm(forms.Form):
 
 class EndAssignmentForm(forms.Form):
     end = forms.DateField(
-        label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Last day"),
+        input_formats=ISO_DATE,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     reason = forms.ChoiceField(label=_("Why it ends"))
 
@@ -198,3 +204,91 @@ class EndAssignmentForm(forms.Form):
         kwargs.setdefault("initial", {"end": today})
         super().__init__(*args, **kwargs)
         self.fields["reason"].choices = [("", "—"), *Assignment.EndReason.choices]
+
+
+class CohortForm(forms.ModelForm):
+    """A cohort and its protocol's planned contacts."""
+
+    class Meta:
+        model = Cohort
+        fields = [
+            "site",
+            "name",
+            "start_date",
+            "end_date",
+            "planned_contacts",
+            "contact_every_days",
+            "window_days",
+            "planned_minutes",
+        ]
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}),
+            "end_date": forms.DateInput(attrs={"type": "date"}),
+        }
+        help_texts = {
+            "window_days": _(
+                "A contact this many days before or after the planned day still "
+                "delivers it."
+            ),
+            "planned_minutes": _("Optional: the dose report compares minutes."),
+        }
+
+    def __init__(self, *args, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites
+        self.fields["site"].empty_label = None
+        for name in ("start_date", "end_date"):
+            # The date picker sends ISO; "03/01/2027" is March or January.
+            self.fields[name].input_formats = ISO_DATE
+        if self.instance.pk:
+            # A cohort's participants are at its site: it never moves.
+            self.fields["site"].disabled = True
+        self.fields["planned_contacts"].widget.attrs["max"] = MAX_PLANNED
+        self.fields["window_days"].widget.attrs["max"] = MAX_WINDOW
+
+    def clean_planned_contacts(self):
+        value = self.cleaned_data["planned_contacts"]
+        if value > MAX_PLANNED:
+            raise forms.ValidationError(
+                _("At most %(n)s planned contacts.") % {"n": MAX_PLANNED}
+            )
+        return value
+
+    def clean_contact_every_days(self):
+        value = self.cleaned_data["contact_every_days"]
+        if value < 1:
+            raise forms.ValidationError(_("At least one day apart."))
+        return value
+
+    def clean_window_days(self):
+        value = self.cleaned_data["window_days"]
+        if value > MAX_WINDOW:
+            raise forms.ValidationError(
+                _("At most %(n)s days either side.") % {"n": MAX_WINDOW}
+            )
+        return value
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The end cannot be before the start."))
+        site = self.instance.site if self.instance.pk else data.get("site")
+        name = data.get("name")
+        if site and name:
+            clash = Cohort.objects.filter(site=site, name__iexact=name.strip())
+            if self.instance.pk:
+                clash = clash.exclude(pk=self.instance.pk)
+            if clash.exists():
+                self.add_error(
+                    "name", _("This site already has a cohort of that name.")
+                )
+        return data
+
+
+MAX_PLANNED = 500
+MAX_WINDOW = 60
+
+
+class CaseloadLimitForm(forms.Form):
+    caseload_limit = forms.IntegerField(label=_("Warn at"), min_value=1, max_value=200)

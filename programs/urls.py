@@ -1,6 +1,6 @@
 from django.urls import path
 
-from programs import views, views_dose, views_erasure
+from programs import views, views_cohorts, views_dose, views_erasure
 
 urlpatterns = [
     path("imports/", views.import_page, name="import_page"),
@@ -29,6 +29,13 @@ urlpatterns = [
         name="assignment_end",
     ),
     path("caseloads/", views.caseload_list, name="caseload_list"),
+    path(
+        "caseloads/<int:pk>/limit/",
+        views_cohorts.caseload_limit,
+        name="caseload_limit",
+    ),
+    path("cohorts/", views_cohorts.cohort_list, name="cohort_list"),
+    path("cohorts/<int:pk>/", views_cohorts.cohort_edit, name="cohort_edit"),
     path("dose/", views_dose.dose_report_page, name="dose_report"),
     path("dose.csv", views_dose.dose_report_download, name="dose_report_csv"),
     path(

@@ -343,7 +343,7 @@ def caseload_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "programs/caseload_list.html",
-        {"caseloads": loads, "today": today},
+        {"caseloads": loads, "today": today, "sites": sites},
     )
 
 

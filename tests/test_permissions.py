@@ -67,6 +67,7 @@ MEETING = Redirect(r"/supervision/meetings/\d+/")  # the supervision meeting's p
 ITEM = Redirect(r"/followups/\d+/")  # back to the follow-up item's page
 IMPORT = Redirect(r"/program/imports/\d+/")  # back to the import's preview
 INVITES = Redirect(r"/program/invitations/")  # back to the invitations
+CASELOADS = Redirect(r"/program/caseloads/")  # back to the caseloads
 TOKEN_ENROL = Redirect(
     r"/accounts/two-factor/setup/\?next=%2Faccounts%2Ftokens%2Fnew%2F"
 )
@@ -423,6 +424,21 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "GET":      _signed_in(405),
         "POST":     (L,    403,   403,  403,  404,  404,  403,  403,  400,  403),
     },
+    # Cohorts at the sites one runs (none for the cast's supervisors: an
+    # empty form is a 400, `site`'s cohort a 404); the admin runs every site.
+    "cohort_list": {
+        "GET":      (L,    403,   403,  403,  200,  200,  403,  403,  200,  403),
+        "POST":     (L,    403,   403,  403,  400,  400,  403,  403,  400,  403),
+    },
+    "cohort_edit": {
+        "GET":      (L,    403,   403,  403,  404,  404,  403,  403,  200,  403),
+        "POST":     (L,    403,   403,  403,  404,  404,  403,  403,  400,  403),
+    },
+    # An empty value is a message on the caseload page.
+    "caseload_limit": {
+        "GET":      _signed_in(405),
+        "POST":     (L,    403,   403,  403,  404,  404,  403,  403,  CASELOADS, 403),
+    },
     # The dose report: research staff of their sites, leads, admins.
     "dose_report": {
         "GET":      (L,    403,   403,  403,  403,  403,  200,  200,  200,  403),
@@ -654,6 +670,10 @@ def _url(name: str, log: InteractionLog) -> str:
         return reverse(name, args=[invitation.pk, invitation_token(invitation)])
     if name in {"participant_lifecycle", "participant_assign", "participant_erase"}:
         return reverse(name, args=[log.participant_id])
+    if name == "cohort_edit":
+        return reverse(name, args=[_cohort(log).pk])
+    if name == "caseload_limit":
+        return reverse(name, args=[log.participant.site_id])
     if name == "assignment_end":
         return reverse(name, args=[log.participant.assignments.first().pk])
     if name == "import_template":
@@ -799,6 +819,19 @@ def _export_job():
     )
     export_job_run(job.pk)
     return job
+
+
+def _cohort(log):
+    """A cohort at `log`'s participant's site."""
+    import datetime as dt
+
+    from participants.models import Cohort
+
+    return Cohort.objects.get_or_create(
+        site_id=log.participant.site_id,
+        name="Matrix",
+        defaults={"start_date": dt.date(2026, 1, 1)},
+    )[0]
 
 
 def _invitation():
