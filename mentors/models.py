@@ -101,6 +101,7 @@ class Assignment(models.Model):
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="assignments"
     )
+
     class EndReason(models.TextChoices):
         REASSIGNED = "reassigned", _("Handed over to another mentor")
         COMPLETED = "completed", _("Participant completed the program")

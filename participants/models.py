@@ -72,8 +72,7 @@ class Site(models.Model):
         _("caseload warning at"),
         default=12,
         help_text=_(
-            "Assigning a mentor more participants than this asks the lead to "
-            "confirm."
+            "Assigning a mentor more participants than this asks the lead to confirm."
         ),
     )
 
