@@ -101,9 +101,12 @@ def stacked_bars(
     categories: list[str],
     series: list[tuple[str, list[float]]],
     as_share: bool = True,
+    colors: tuple[str, ...] = PALETTE,
 ) -> SafeString:
     """One vertical bar per category, stacked with one segment per series
-    (first series at the bottom), with a legend in series order.
+    (first series at the bottom), with a legend in series order. `colors`
+    (the palette by default) gives the series' colours in order, for series
+    whose meaning has a colour (delivered green, missed vermillion).
 
     Values are counts. With `as_share` each bar is scaled to 100 % and the axis
     runs 0–100 %; a category whose total is 0 gets no segments. Without it the
@@ -146,6 +149,7 @@ def stacked_bars(
             width=bar_width,
             y_of=y_of,
             as_share=as_share,
+            colors=colors,
         )
         parts.extend(segments)
         if i % label_every == 0:
@@ -163,7 +167,7 @@ def stacked_bars(
 
     height = bottom + 30
     legend_items = [
-        (name, PALETTE[j % len(PALETTE)], "") for j, (name, _v) in enumerate(series)
+        (name, colors[j % len(colors)], "") for j, (name, _v) in enumerate(series)
     ]
     legend, legend_height = draw.legend(legend_items, top=height, kind="box")
     parts.extend(legend)
@@ -192,6 +196,7 @@ def _stack(
     width: float,
     y_of: Callable[[float], float],
     as_share: bool,
+    colors: tuple[str, ...],
 ) -> tuple[list[str], list[str]]:
     """One bar: its segments (first series at the bottom, each with a tooltip)
     and the words that summarise it for a screen reader."""
@@ -216,7 +221,7 @@ def _stack(
             f'<rect class="bar-segment" x="{draw.coord(x)}" '
             f'y="{draw.coord(y_top)}" '
             f'width="{draw.coord(width)}" height="{draw.coord(height)}" '
-            f'fill="{PALETTE[j % len(PALETTE)]}" stroke="#ffffff" '
+            f'fill="{colors[j % len(colors)]}" stroke="#ffffff" '
             f'stroke-width="1"><title>{escape(tip)}</title></rect>'
         )
         shares.append(

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.services import audit_record
 from mentors.models import Assignment, Mentor
@@ -57,6 +58,11 @@ class Caseload:
     @property
     def at_limit(self) -> bool:
         return self.active >= self.limit
+
+    @property
+    def scale(self) -> int:
+        """The meter's end: the level, or the caseload when it is over."""
+        return max(self.active, self.limit, 1)
 
 
 def mentors_at(sites) -> QuerySet[Mentor]:
@@ -120,9 +126,12 @@ def _check_caseload(
     load = caseload_of(mentor, day)
     if load >= participant.site.caseload_limit and not confirmed:
         raise CaseloadFull(
-            _(
+            ngettext(
+                "%(mentor)s already mentors %(count)s participant; %(site)s warns "
+                "at %(limit)s. Tick “Assign anyway” to go on.",
                 "%(mentor)s already mentors %(count)s participants; %(site)s warns "
-                "at %(limit)s. Tick “Assign anyway” to go on."
+                "at %(limit)s. Tick “Assign anyway” to go on.",
+                load,
             )
             % {
                 "mentor": mentor,

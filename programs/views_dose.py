@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from audit.services import audit_record
-from core.charts import stacked_bars
+from core.charts import PALETTE, stacked_bars
 from programs.dose_report import (
     csv_digest,
     dose_report,
@@ -33,6 +33,10 @@ def _chosen_sites(request: HttpRequest) -> tuple[list, list, int | None]:
     return sites, chosen, chosen[0].pk
 
 
+# Bluish green, orange and vermillion of the palette (core.svg.PALETTE).
+DELIVERY_COLORS = (PALETTE[2], PALETTE[4], PALETTE[1])
+
+
 def _label(row) -> str:
     return f"{row.site} · {row.cohort}"
 
@@ -50,6 +54,7 @@ def dose_report_page(request: HttpRequest) -> HttpResponse:
             (_("Window still open"), [row.still_open for row in rows]),
             (_("Missed"), [row.missed for row in rows]),
         ],
+        colors=DELIVERY_COLORS,
     )
     mix_chart = stacked_bars(
         title=_("What the met contacts were about, by site and cohort"),

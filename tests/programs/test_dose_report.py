@@ -94,6 +94,10 @@ def test_a_lead_sees_the_page_with_charts_and_a_research_only_user_too(
         assert page.status_code == 200
         html = page.content.decode()
         assert html.count('role="img"') == 2  # the two charts
+        # Delivered is drawn green, missed vermillion, whatever the palette's order.
+        first_bar = html.index('class="bar-segment"')
+        assert 'fill="#009E73"' in html[first_bar : first_bar + 200]
+        assert 'fill="#D55E00"' in html
         assert "50 %" in html
         assert "(+1)" in html  # C, without research consent
     # The program's tabs only for those who run it.
