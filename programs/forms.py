@@ -4,8 +4,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mentors.models import Assignment
-from participants.models import Cohort, Participant
+from core.roles import Role
+from mentors.models import Assignment, Mentor
+from participants.models import Cohort, Participant, Site
 from programs.import_files import MAX_BYTES
 from programs.lifecycle import Reason
 from programs.models import Invitation
@@ -76,6 +77,22 @@ class LifecycleForm(forms.Form):
         return data
 
 
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        return user.get_full_name() or user.get_username()
+
+
+class MentorsChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, mentor):
+        supervisor = mentor.supervisor
+        if supervisor is None:
+            return str(mentor)
+        return _("%(mentor)s (now with %(supervisor)s)") % {
+            "mentor": mentor,
+            "supervisor": supervisor.get_full_name() or supervisor.get_username(),
+        }
+
+
 class InvitationForm(forms.Form):
     email = forms.EmailField(label=_("E-mail"))
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
@@ -84,6 +101,19 @@ class InvitationForm(forms.Form):
     sites = forms.ModelMultipleChoiceField(
         label=_("Sites"), queryset=None, widget=forms.CheckboxSelectMultiple
     )
+    supervisor = PersonChoiceField(
+        label=_("For a mentor: their supervisor"),
+        queryset=None,
+        required=False,
+        empty_label=_("Choose later"),
+    )
+    mentors = MentorsChoiceField(
+        label=_("For a supervisor: the mentors they supervise"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("They take these mentors over from their present supervisor."),
+    )
 
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)
@@ -91,6 +121,49 @@ class InvitationForm(forms.Form):
         self.fields["sites"].queryset = sites
         if sites.count() == 1:
             self.fields["sites"].initial = list(sites)
+        self.fields["supervisor"].queryset = (
+            get_user_model()
+            .objects.filter(
+                groups__name=Role.SUPERVISOR,
+                is_active=True,
+                site_access__site__in=sites,
+            )
+            .distinct()
+            .order_by("first_name", "last_name", "username")
+        )
+        self.fields["mentors"].queryset = (
+            Mentor.objects.filter(sites__in=sites, is_active=True)
+            .distinct()
+            .select_related("user", "supervisor")
+            .prefetch_related("sites")
+            .order_by("user__first_name", "user__last_name", "user__username")
+        )
+
+    def clean(self):
+        data = super().clean()
+        role, chosen = data.get("role"), set(data.get("sites") or ())
+        supervisor, mentors = data.get("supervisor"), data.get("mentors") or []
+        if supervisor and role != Invitation.Role.MENTOR:
+            self.add_error("supervisor", _("Only a mentor has a supervisor."))
+        elif (
+            supervisor
+            and chosen
+            and not (set(Site.objects.filter(access_grants__user=supervisor)) & chosen)
+        ):
+            self.add_error(
+                "supervisor", _("This supervisor works at none of the sites chosen.")
+            )
+        if mentors and role != Invitation.Role.SUPERVISOR:
+            self.add_error("mentors", _("Only a supervisor supervises mentors."))
+        elif mentors and chosen:
+            elsewhere = [m for m in mentors if not set(m.sites.all()) & chosen]
+            if elsewhere:
+                self.add_error(
+                    "mentors",
+                    _("%(mentor)s works at none of the sites chosen.")
+                    % {"mentor": elsewhere[0]},
+                )
+        return data
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip()

@@ -22,6 +22,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from core.roles import Role, user_roles
 from mentors.models import Mentor
 from notifications.kinds import NothingToSay
 from notifications.models import Notification
@@ -63,7 +64,15 @@ def _queue_mail(invitation: Invitation, now) -> None:
 
 
 def invitation_create(
-    *, actor, email: str, role: str, sites, first_name="", last_name=""
+    *,
+    actor,
+    email: str,
+    role: str,
+    sites,
+    first_name="",
+    last_name="",
+    supervisor=None,
+    mentors=(),
 ):
     now = timezone.now()
     with transaction.atomic():
@@ -76,14 +85,21 @@ def invitation_create(
             sent_at=now,
             expires_at=now + LIFETIME,
             nonce=secrets.token_hex(16),
+            supervisor=supervisor,
         )
         invitation.sites.set(sites)
+        invitation.mentors.set(mentors)
         _queue_mail(invitation, now)
         audit_record(
             actor=actor,
             action="invitation.create",
             obj=invitation,
-            details={"role": role, "sites": sorted(site.pk for site in sites)},
+            details={
+                "role": role,
+                "sites": sorted(site.pk for site in sites),
+                "supervisor": supervisor.pk if supervisor else None,
+                "mentors": sorted(mentor.pk for mentor in mentors),
+            },
         )
     return invitation
 
@@ -158,9 +174,27 @@ def invitation_accept(*, pk: int, token: str, username: str, password: str):
         SiteAccess.objects.bulk_create(
             SiteAccess(user=user, site=site) for site in sites
         )
+        team = {}
         if invitation.role == Invitation.Role.MENTOR:
-            mentor = Mentor.objects.create(user=user)
+            supervisor = invitation.supervisor
+            still = supervisor is not None and supervisor.is_active
+            if still and Role.SUPERVISOR not in user_roles(supervisor):
+                still = False
+            if not still:
+                supervisor = None  # no longer a supervisor: the lead chooses again
+            mentor = Mentor.objects.create(user=user, supervisor=supervisor)
             mentor.sites.set(sites)
+            team["supervisor"] = supervisor.pk if supervisor else None
+        elif invitation.role == Invitation.Role.SUPERVISOR:
+            taken = list(
+                Mentor.objects.select_for_update()
+                .filter(pk__in=invitation.mentors.values("pk"), is_active=True)
+                .order_by("pk")
+            )
+            team["mentors"] = [
+                {"mentor": m.pk, "from_supervisor": m.supervisor_id} for m in taken
+            ]
+            Mentor.objects.filter(pk__in=[m.pk for m in taken]).update(supervisor=user)
         invitation.accepted_at = timezone.now()
         invitation.user = user
         invitation.save(update_fields=["accepted_at", "user"])
@@ -168,7 +202,11 @@ def invitation_accept(*, pk: int, token: str, username: str, password: str):
             actor=user,
             action="invitation.accept",
             obj=invitation,
-            details={"role": invitation.role, "sites": [site.pk for site in sites]},
+            details={
+                "role": invitation.role,
+                "sites": [site.pk for site in sites],
+                **team,
+            },
         )
     return user
 

@@ -76,6 +76,22 @@ class Invitation(models.Model):
         related_name="invitation",
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Who they work with: a mentor's supervisor, or the mentors a supervisor
+    # takes on. Applied when the invitation is accepted.
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("their supervisor"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    mentors = models.ManyToManyField(
+        "mentors.Mentor",
+        blank=True,
+        related_name="+",
+        verbose_name=_("mentors they supervise"),
+    )
 
     class Meta:
         ordering = ["-sent_at", "-pk"]

@@ -367,13 +367,19 @@ def invitation_list(request: HttpRequest) -> HttpResponse:
                 sites=list(data["sites"]),
                 first_name=data["first_name"],
                 last_name=data["last_name"],
+                supervisor=data["supervisor"],
+                mentors=list(data["mentors"]),
             )
             messages.success(
                 request, _("Invitation sent to %(email)s.") % {"email": data["email"]}
             )
             return redirect("invitation_list")
     now = timezone.now()
-    invitations = list(invitations_run_by(request.user).prefetch_related("sites")[:200])
+    invitations = list(
+        invitations_run_by(request.user)
+        .select_related("supervisor")
+        .prefetch_related("sites", "mentors__user")[:200]
+    )
     invitations.sort(key=lambda item: item.state(now) != "pending")
     return render(
         request,

@@ -206,3 +206,94 @@ def test_a_forged_link_is_refused_and_audited(client, lead, site):
         == "unknown"
     )
     assert not User.objects.filter(username="noa.m").exists()
+
+
+# --- who they work with ------------------------------------------------------------
+def test_a_mentor_gets_the_supervisor_chosen_in_the_invitation(client, lead, site):
+    response = _invite(client_for(lead), site, supervisor=lead.pk)
+    assert response.status_code == 302
+    _accept(client, _link())
+    mentor = Mentor.objects.get(user__username="noa.m")
+    assert mentor.supervisor == lead
+    event = AuditEvent.objects.get(action="invitation.accept")
+    assert event.details["supervisor"] == lead.pk
+
+
+def test_a_supervisor_takes_over_the_mentors_chosen(
+    client, lead, site, mentor, other_mentor
+):
+    """`mentor` moves from `lead` to the new supervisor; the audit row says
+    from whom. A mentor of another site cannot be chosen."""
+    client_lead = client_for(lead)
+    refused = _invite(
+        client_lead, site, role="supervisor", email="new.sup@example.org",
+        mentors=[other_mentor.pk],
+    )  # fmt: skip
+    assert refused.status_code == 400
+    assert "Select a valid choice" in " ".join(
+        refused.context["form"].errors["mentors"]
+    )
+    response = _invite(
+        client_lead, site, role="supervisor", email="new.sup@example.org",
+        mentors=[mentor.pk],
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert mentor.supervisor_id == lead.pk
+    _accept(client, _link(), username="new.sup")
+    mentor.refresh_from_db()
+    assert mentor.supervisor.username == "new.sup"
+    event = AuditEvent.objects.get(action="invitation.accept")
+    assert event.details["mentors"] == [
+        {"mentor": mentor.pk, "from_supervisor": lead.pk}
+    ]
+
+
+@pytest.mark.parametrize(
+    "role, field, message",
+    [
+        ("research", "supervisor", "Only a mentor has a supervisor."),
+        ("mentor", "mentors", "Only a supervisor supervises mentors."),
+    ],
+)
+def test_team_choices_must_fit_the_role(lead, site, mentor, role, field, message):
+    data = (
+        {"supervisor": lead.pk} if field == "supervisor" else {"mentors": [mentor.pk]}
+    )
+    response = _invite(client_for(lead), site, role=role, **data)
+    assert response.status_code == 400
+    assert response.context["form"].errors[field] == [message]
+    assert not Invitation.objects.exists()
+
+
+def test_a_supervisor_who_stopped_supervising_is_not_given_the_mentor(
+    client, lead, site
+):
+    _invite(client_for(lead), site, supervisor=lead.pk)
+    lead.groups.clear()
+    lead.__dict__.pop("_peerlog_roles", None)
+    _accept(client, _link())
+    assert Mentor.objects.get(user__username="noa.m").supervisor is None
+
+
+def test_the_invitation_list_takes_the_same_queries_for_more_invitations(
+    lead, site, mentor, django_assert_num_queries
+):
+    client = client_for(lead)
+    _invite(client, site, supervisor=lead.pk)
+    client.get(reverse("invitation_list"))
+    with django_assert_num_queries(QUERIES_INVITATIONS):
+        client.get(reverse("invitation_list"))
+    for i in range(4):
+        _invite(
+            client, site, role="supervisor", email=f"s{i}@example.org",
+            mentors=[mentor.pk],
+        )  # fmt: skip
+    with django_assert_num_queries(QUERIES_INVITATIONS):
+        page = client.get(reverse("invitation_list"))
+    assert page.content.decode().count("Supervises ") == 4
+
+
+# session, user, groups; whether the lead runs one site; invitations (with
+# their supervisor), their sites, their mentors and those mentors' users; then
+# at render: the sites, supervisors and mentors offered (with their sites).
+QUERIES_INVITATIONS = 13
