@@ -280,6 +280,7 @@ def test_the_invitation_list_takes_the_same_queries_for_more_invitations(
 ):
     client = client_for(lead)
     _invite(client, site, supervisor=lead.pk)
+    _invite(client, site, role="supervisor", email="s@example.org", mentors=[mentor.pk])
     client.get(reverse("invitation_list"))
     with django_assert_num_queries(QUERIES_INVITATIONS):
         client.get(reverse("invitation_list"))
@@ -290,7 +291,7 @@ def test_the_invitation_list_takes_the_same_queries_for_more_invitations(
         )  # fmt: skip
     with django_assert_num_queries(QUERIES_INVITATIONS):
         page = client.get(reverse("invitation_list"))
-    assert page.content.decode().count("Supervises ") == 4
+    assert page.content.decode().count("Supervises ") == 5
 
 
 # session, user, groups; whether the lead runs one site; invitations (with
