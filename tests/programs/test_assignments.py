@@ -6,8 +6,11 @@ narratives or reflections; the earlier mentor keeps their own logs, read-only,
 and no longer opens the participant's page."""
 
 import datetime as dt
+import threading
+import time
 
 import pytest
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -410,3 +413,43 @@ def test_caseloads_take_the_lowest_level_of_the_leads_sites(
     mentor.sites.add(other_site)
     [load] = caseloads([site, other_site], TODAY)
     assert (load.active, load.limit) == (1, 3)
+
+
+# --- a race ------------------------------------------------------------------------
+@pytest.mark.django_db(transaction=True)
+def test_two_leads_handing_over_at_once_give_the_participant_one_mentor(
+    site, supervisor, mentor, participant, second_mentor
+):
+    """Both read the same current assignment; the second waits for the
+    first's lock on the participant, then finds the first's handover and is
+    refused (PostgreSQL: a real concurrent request). Without the lock both
+    ended the same assignment and the participant had two mentors."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a real concurrent lock needs PostgreSQL")
+    third = MentorFactory(user__username="third", sites=[site])
+    first_done, results = threading.Event(), {}
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                results["first"] = assignment_hand_over(
+                    actor=supervisor, participant=participant, mentor=second_mentor,
+                    on=TODAY,
+                )  # fmt: skip
+                first_done.set()
+                time.sleep(1)  # the second request reads and waits meanwhile
+        finally:
+            first_done.set()
+            connection.close()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert first_done.wait(30)
+    with pytest.raises(AssignmentRefused, match="must be after"):
+        assignment_hand_over(
+            actor=supervisor, participant=participant, mentor=third, on=TODAY
+        )
+    thread.join(30)
+    active = Assignment.objects.filter(participant=participant).active_on(TODAY)
+    assert [a.mentor for a in active] == [second_mentor]
+    assert AuditEvent.objects.filter(action="assignment.handed_over").count() == 1
