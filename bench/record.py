@@ -28,6 +28,7 @@ SECTIONS = [
     "reflections",
     "read_api",
     "imports",
+    "dose",
 ]
 SESSIONS = "django_session"
 
