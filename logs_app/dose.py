@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 
 from core.timeutils import local_today
 from logs_app.models import InteractionLog
@@ -65,6 +65,7 @@ class Dose:
     contacts: int = 0  # met contacts, in a window or not
     minutes: int = 0
     planned_minutes_each: int | None = None
+    active: bool = True  # only an active participant's contacts are flagged
 
     def _count(self, *states: str) -> int:
         return sum(1 for slot in self.slots if slot.state in states)
@@ -84,7 +85,16 @@ class Dose:
 
     @property
     def overdue(self) -> list[Slot]:
+        """Planned contacts to make now; none while the participant is
+        paused, completed or withdrawn."""
+        if not self.active:
+            return []
         return [slot for slot in self.slots if slot.state == OVERDUE]
+
+    @property
+    def has_due(self) -> bool:
+        """Whether any planned contact is due by today (or delivered)."""
+        return self.planned_to_date > 0
 
     @property
     def missed(self) -> int:
@@ -106,10 +116,12 @@ def dose_compute(
     contacts: Iterable[tuple[dt.date, int | None]] = (),
     pauses: Iterable[tuple[dt.date, dt.date | None]] = (),
     left_on: dt.date | None = None,
+    active: bool = True,
 ) -> Dose:
     """The dose of one participant on `today` from their cohort's schedule,
-    their met contacts (date, minutes), their pauses (start, end or None) and
-    the day they left the program (None while they are in it). Pure."""
+    their met contacts (date, minutes), their pauses (start, end or None),
+    the day they left the program (None while they are in it) and whether
+    they are active now (only then is a contact flagged overdue). Pure."""
     contacts = sorted(contacts, key=lambda c: c[0])
     dose = Dose(
         participant_id=participant_id,
@@ -117,6 +129,7 @@ def dose_compute(
         contacts=len(contacts),
         minutes=sum(minutes or 0 for _day, minutes in contacts),
         planned_minutes_each=cohort.planned_minutes if cohort else None,
+        active=active,
     )
     if cohort is None or not cohort.planned_contacts:
         return dose
@@ -129,20 +142,31 @@ def dose_compute(
 
     every = dt.timedelta(days=cohort.contact_every_days)
     window = dt.timedelta(days=cohort.window_days)
-    windows = []
+    windows = []  # (protocol number, due, opens, closes), in date order
     for k in range(cohort.planned_contacts):
-        due = enrolled_on + k * every
+        try:
+            due = enrolled_on + k * every
+            closes = due + window
+        except OverflowError:  # a date past 9999: nothing more is planned
+            break
         if paused(due) or (left_on is not None and due > left_on):
             continue
-        windows.append((due, max(enrolled_on, due - window), due + window))
-    # Each contact delivers the earliest planned contact whose window holds it.
+        windows.append((k + 1, due, max(enrolled_on, due - window), closes))
+    # Each contact, in date order, delivers the earliest planned contact whose
+    # window holds it. Windows that closed before a contact stay closed for
+    # every later one, so a pointer skips them.
     delivered_on: dict[int, dt.date] = {}
+    first_open = 0
     for day, _minutes in contacts:
-        for index, (_due, opens, closes) in enumerate(windows):
-            if index not in delivered_on and opens <= day <= closes:
+        while first_open < len(windows) and windows[first_open][3] < day:
+            first_open += 1
+        index = first_open
+        while index < len(windows) and windows[index][2] <= day:
+            if index not in delivered_on and day <= windows[index][3]:
                 delivered_on[index] = day
                 break
-    for index, (due, opens, closes) in enumerate(windows):
+            index += 1
+    for index, (number, due, opens, closes) in enumerate(windows):
         if index in delivered_on:
             state = DELIVERED
         elif today > closes:
@@ -155,7 +179,7 @@ def dose_compute(
             state = UPCOMING
         dose.slots.append(
             Slot(
-                number=index + 1,
+                number=number,
                 due=due,
                 opens=opens,
                 closes=closes,
@@ -179,9 +203,11 @@ def doses_for(
     participants: list[Participant], *, now: dt.datetime | None = None
 ) -> dict[int, Dose]:
     """The dose of each participant (with `site` and `cohort` loaded), on
-    their site's today, keyed by participant id. Three queries whatever the
-    number of participants or logs."""
-    ids = [p.pk for p in participants if p.cohort_id]
+    their site's today, keyed by participant id. At most three queries
+    whatever the number of participants or logs: met contacts, pauses, and
+    the assignments of those who completed or withdrew."""
+    ids = [p.pk for p in participants]
+    scheduled = [p.pk for p in participants if p.cohort_id]
     contacts: dict[int, list[tuple[dt.date, int | None]]] = defaultdict(list)
     pauses: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
     left: dict[int, dt.date | None] = {}
@@ -193,8 +219,9 @@ def doses_for(
             .iterator(chunk_size=5000)
         ):
             contacts[pid].append((day, minutes))
+    if scheduled:
         for pid, start, end in (
-            Pause.objects.filter(participant__in=ids)
+            Pause.objects.filter(participant__in=scheduled)
             .order_by()
             .values_list("participant_id", "start", "end")
         ):
@@ -202,15 +229,24 @@ def doses_for(
         leaving = [
             p.pk
             for p in participants
-            if p.status in (Participant.Status.COMPLETED, Participant.Status.WITHDRAWN)
+            if p.cohort_id
+            and p.status in (Participant.Status.COMPLETED, Participant.Status.WITHDRAWN)
         ]
         if leaving:
-            left = dict(
+            # The day they left: their last assignment's last day, once none
+            # is open (programs.lifecycle ends the open one when they leave).
+            for pid, still_open, last in (
                 Assignment.objects.filter(participant__in=leaving)
+                .order_by()
                 .values("participant")
-                .annotate(last=Max("end_date"))
-                .values_list("participant", "last")
-            )
+                .annotate(
+                    still_open=Count("pk", filter=Q(end_date__isnull=True)),
+                    last=Max("end_date"),
+                )
+                .values_list("participant", "still_open", "last")
+            ):
+                if not still_open:
+                    left[pid] = last
     todays: dict[str, dt.date] = {}
     doses = {}
     for p in participants:
@@ -225,5 +261,6 @@ def doses_for(
             contacts=contacts.get(p.pk, ()),
             pauses=pauses.get(p.pk, ()),
             left_on=left.get(p.pk),
+            active=p.status == Participant.Status.ACTIVE,
         )
     return doses

@@ -128,21 +128,28 @@ def get_log_for_edit(user, pk: int) -> InteractionLog:
 
 
 def handed_over(log: InteractionLog) -> bool:
-    """Whether the log's participant was handed over from its mentor: every
+    """Whether the log's participant was handed over from its mentor (see
+    handed_over_from). One query."""
+    return handed_over_from(log.mentor_id, log.participant)
+
+
+def handed_over_from(mentor_id: int, participant: Participant) -> bool:
+    """Whether `participant` was handed over from the mentor: every
     assignment of the mentor to them ended before today (at the participant's
-    site) and another mentor's began after. The earlier mentor's logs are then
-    read-only (issue 17). A mentor whose participant completed, with no one
-    after them, may still finish a returned log; a log whose mentor was never
-    assigned keeps the old rule. One query."""
-    mine = Q(mentor=log.mentor_id)
-    ends = Assignment.objects.filter(participant=log.participant_id).aggregate(
+    site) and another mentor's began after. The earlier mentor's logs about
+    them are then read-only, and they file no new ones (issue 17). A mentor
+    whose participant completed, with no one after them, may still finish a
+    returned log or file a late one; a mentor never assigned keeps the old
+    rule. One query."""
+    mine = Q(mentor=mentor_id)
+    ends = Assignment.objects.filter(participant=participant).aggregate(
         open=Count("pk", filter=mine & Q(end_date__isnull=True)),
         last=Max("end_date", filter=mine),
         successor=Max("start_date", filter=~mine),
     )
     if ends["open"] or ends["last"] is None or ends["successor"] is None:
         return False
-    today = local_today(log.participant.site.tzinfo)
+    today = local_today(participant.site.tzinfo)
     return ends["last"] < today and ends["successor"] > ends["last"]
 
 

@@ -29,6 +29,7 @@ from logs_app.models import (
     LogComment,
     LogRevision,
 )
+from logs_app.permissions import handed_over_from
 from mentors.models import Assignment, Mentor
 from notifications.models import Notification
 from notifications.tasks import send_notification
@@ -111,6 +112,9 @@ def log_save(
             return SaveResult(log=log, created=False, replayed=False, changed=False)
         if not created:
             _check_version(log, expected_version=expected_version)
+        _check_not_handed_over(
+            mentor=mentor, participant=values.get("participant") or log.participant
+        )
         _check_assignment(
             mentor=mentor,
             participant=values.get("participant"),
@@ -315,6 +319,22 @@ def _resubmit_after_return(*, log: InteractionLog, actor, now: dt.datetime) -> N
         actor=actor,
         details={"version": log.version, "comments": addressed, "read": read},
     )
+
+
+def _check_not_handed_over(*, mentor: Mentor, participant) -> None:
+    """After a handover the earlier mentor's logs about the participant are
+    read-only, by any way in: the form, an autosave or a phone's outbox
+    finding a draft by its key (issue 17)."""
+    if participant is not None and handed_over_from(mentor.pk, participant):
+        raise ValidationError(
+            {
+                "participant": _(
+                    "%(study_id)s was handed over to another mentor: your logs "
+                    "about them are read-only now."
+                )
+                % {"study_id": participant.study_id}
+            }
+        )
 
 
 def _check_assignment(*, mentor: Mentor, participant, day: dt.date | None) -> None:

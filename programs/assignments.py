@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from audit.services import audit_record
+from core.timeutils import local_today
 from mentors.models import Assignment, Mentor
 from participants.models import Participant, Site
 
@@ -144,6 +145,30 @@ def _check_caseload(
     return load
 
 
+# How far from the site's today an assignment may start or a handover fall:
+# a handover backdated by months would turn the earlier mentor's logs of
+# those months read-only after the fact.
+DAYS_BACK = 31
+DAYS_AHEAD = 366
+
+
+def _check_day(participant: Participant, day: dt.date, field: str) -> None:
+    today = local_today(participant.site.tzinfo)
+    if (
+        not today - dt.timedelta(days=DAYS_BACK)
+        <= day
+        <= today + dt.timedelta(days=DAYS_AHEAD)
+    ):
+        raise AssignmentRefused(
+            _("Choose a day from %(first)s to %(last)s.")
+            % {
+                "first": (today - dt.timedelta(days=DAYS_BACK)).isoformat(),
+                "last": (today + dt.timedelta(days=DAYS_AHEAD)).isoformat(),
+            },
+            field,
+        )
+
+
 def _lock(participant: Participant) -> Participant:
     return (
         Participant.objects.select_for_update(of=("self",))
@@ -166,6 +191,7 @@ def assignment_start(
     confirmed, when the mentor's caseload is at the site's warning level."""
     with transaction.atomic():
         locked = _lock(participant)
+        _check_day(locked, start, "day")
         _check_mentor(mentor, locked)
         current = current_assignment(locked, start)
         if current is not None:
@@ -207,8 +233,16 @@ def assignment_end(
     if reason not in Assignment.EndReason.values:
         raise AssignmentRefused(_("Choose a reason from the list."), "reason")
     with transaction.atomic():
-        _lock(assignment.participant)
+        participant = _lock(assignment.participant)
         locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        today = local_today(participant.site.tzinfo)
+        if locked.end_date is not None and locked.end_date < today:
+            # History: its end and its reason (a handover, say) stay as they are.
+            raise AssignmentRefused(
+                _("This assignment ended on %(day)s.")
+                % {"day": locked.end_date.isoformat()},
+                "end",
+            )
         if end < locked.start_date:
             raise AssignmentRefused(
                 _("The last day cannot be before the first (%(day)s).")
@@ -254,6 +288,7 @@ def assignment_hand_over(
     handover."""
     with transaction.atomic():
         locked = _lock(participant)
+        _check_day(locked, on, "day")
         current = current_assignment(locked, on)
         if current is None:
             raise AssignmentRefused(
@@ -274,7 +309,7 @@ def assignment_hand_over(
                     "assignment began."
                 )
                 % {"day": current.start_date.isoformat()},
-                "on",
+                "day",
             )
         _check_mentor(mentor, locked)
         load = _check_caseload(mentor, locked, on, confirm_caseload)
@@ -282,7 +317,7 @@ def assignment_hand_over(
         if Assignment.objects.filter(participant=locked, start_date__gt=on).exists():
             raise AssignmentRefused(
                 _("Another assignment is planned after this day: end it first."),
-                "on",
+                "day",
             )
         assignment_end(
             actor=actor,
@@ -316,3 +351,28 @@ def assignment_history(participant: Participant) -> list[Assignment]:
         .select_related("mentor__user")
         .order_by("-start_date")
     )
+
+
+def assignments_end_on_leaving(*, actor, participant: Participant, status: str) -> int:
+    """A participant who completes or withdraws leaves their mentor: each
+    assignment not yet ended ends today at their site (or on its first day,
+    if it starts later), with that reason. Called by programs.lifecycle in
+    its transaction. The number ended."""
+    reason = {
+        Participant.Status.COMPLETED: Assignment.EndReason.COMPLETED,
+        Participant.Status.WITHDRAWN: Assignment.EndReason.WITHDRAWN,
+    }[status]
+    today = local_today(participant.site.tzinfo)
+    ending = Assignment.objects.filter(participant=participant).filter(
+        Q(end_date__isnull=True) | Q(end_date__gt=today)
+    )
+    ended = 0
+    for assignment in ending.order_by("start_date"):
+        assignment_end(
+            actor=actor,
+            assignment=assignment,
+            end=max(today, assignment.start_date),
+            reason=reason,
+        )
+        ended += 1
+    return ended

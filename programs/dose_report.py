@@ -31,6 +31,8 @@ from django.utils.translation import gettext as _
 from core.formulas import neutralise
 from core.roles import Role, user_roles
 from core.timeutils import local_today
+from exports.models import ExportLevel
+from exports.rights import export_level_for
 from logs_app.dose import Dose, doses_for, met_contacts
 from logs_app.models import InteractionLog, RoleFunction
 from participants.models import Participant, Site
@@ -48,6 +50,27 @@ def report_sites(user) -> QuerySet[Site]:
     if Role.RESEARCH in roles:
         sites = sites | Site.objects.filter(access_grants__user=user)
     return sites.distinct()
+
+
+def require_download_right(user, sites: list[Site]) -> None:
+    """The CSV leaves Peerlog, so it follows the export right (EXP-1): admins;
+    research staff with an export right, for their granted sites; and a
+    site's lead, for the program they run. 403 otherwise (audited)."""
+    roles = user_roles(user)
+    if Role.ADMIN in roles:
+        return
+    allowed = set(lead_sites(user).values_list("pk", flat=True))
+    if Role.RESEARCH in roles and export_level_for(user) != ExportLevel.NONE:
+        allowed |= set(
+            Site.objects.filter(access_grants__user=user).values_list("pk", flat=True)
+        )
+    if not {site.pk for site in sites} <= allowed:
+        raise PermissionDenied(
+            _(
+                "Downloading the dose report needs an export right (an admin "
+                "grants it) or leading the site."
+            )
+        )
 
 
 def require_report_sites(user) -> list[Site]:
@@ -95,6 +118,12 @@ class Row:
     def share(self) -> float | None:
         planned = self.planned_to_date
         return self.delivered / planned if planned else None
+
+    @property
+    def with_due(self) -> int:
+        """Participants with a planned contact due by today: those `adequate`
+        is counted among (no cohort, no protocol or enrolled later: none)."""
+        return sum(1 for d in self.doses if d.has_due)
 
     @property
     def adequate(self) -> int:
@@ -213,6 +242,7 @@ CSV_COLUMNS = (
     "delivered_share",
     "missed",
     "window_still_open",
+    "participants_with_contacts_due",
     "participants_at_least_80_percent",
     "met_contacts",
     "met_contacts_per_participant_mean",
@@ -226,15 +256,17 @@ def _number(value: float | None, places: int = 3) -> str:
     return "" if value is None else f"{value:.{places}f}"
 
 
+def report_csv_columns(report: Report) -> list[str]:
+    return [*CSV_COLUMNS, *(f"role_{f.code}_contacts" for f in report.functions)]
+
+
 def report_csv(report: Report) -> tuple[bytes, int]:
     """The report as CSV (UTF-8 with a BOM, so Excel reads it), one row per
     report row, one column per role function ("role_" + its code); and the
     number of rows."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
-        [*CSV_COLUMNS, *(f"role_{f.code}_contacts" for f in report.functions)]
-    )
+    writer.writerow(report_csv_columns(report))
     for row in report.rows:
         writer.writerow(
             [
@@ -248,6 +280,7 @@ def report_csv(report: Report) -> tuple[bytes, int]:
                 _number(row.share),
                 row.missed,
                 row.still_open,
+                row.with_due,
                 row.adequate,
                 row.contacts,
                 _number(row.contacts_mean, 2),

@@ -83,6 +83,10 @@ def participant_erase(*, actor, participant: Participant, reason: str) -> dict:
     The number of queries does not grow with the number of their logs."""
     with transaction.atomic():
         db_actor_set(actor)
+        # Waiting imports first, in the order an import's apply takes its own
+        # locks (the import, then sites, then participants): the other way
+        # round the two could deadlock.
+        imports = _imports_scrub(participant.study_id)
         locked = Participant.objects.select_for_update().get(pk=participant.pk)
         repeat = locked.erased_at is not None
         now = timezone.now()
@@ -109,7 +113,7 @@ def participant_erase(*, actor, participant: Participant, reason: str) -> dict:
             "autosaves": LogAutosave.objects.filter(log__participant=locked).delete()[
                 0
             ],
-            "imports": _imports_scrub(locked.study_id),
+            "imports": imports,
         }
         # Append-only: kept, and no longer shown on the log pages.
         kept = LogRevision.objects.filter(log__participant=locked).count()
@@ -162,6 +166,7 @@ def _imports_scrub(study_id: str) -> int:
     waiting = (
         ParticipantImport.objects.select_for_update()
         .filter(status=ParticipantImport.Status.PREVIEWED)
+        .order_by("pk")
         .annotate(text=Cast("plan", TextField()))
         .filter(text__icontains=study_id)
     )

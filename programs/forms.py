@@ -318,6 +318,7 @@ class CohortForm(forms.ModelForm):
             self.fields["site"].disabled = True
         self.fields["planned_contacts"].widget.attrs["max"] = MAX_PLANNED
         self.fields["window_days"].widget.attrs["max"] = MAX_WINDOW
+        self.fields["contact_every_days"].widget.attrs["max"] = MAX_EVERY
 
     def clean_planned_contacts(self):
         value = self.cleaned_data["planned_contacts"]
@@ -331,6 +332,10 @@ class CohortForm(forms.ModelForm):
         value = self.cleaned_data["contact_every_days"]
         if value < 1:
             raise forms.ValidationError(_("At least one day apart."))
+        if value > MAX_EVERY:
+            raise forms.ValidationError(
+                _("At most %(n)s days apart.") % {"n": MAX_EVERY}
+            )
         return value
 
     def clean_window_days(self):
@@ -361,6 +366,7 @@ class CohortForm(forms.ModelForm):
 
 MAX_PLANNED = 500
 MAX_WINDOW = 60
+MAX_EVERY = 366
 
 
 class CaseloadLimitForm(forms.Form):

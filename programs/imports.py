@@ -343,6 +343,10 @@ def _changes(participant: Participant, row: dict) -> dict:
     now = _current(participant)
     changes = {}
     for name in FIELDS:
+        if name == "preferred_name" and participant.erased_at is not None:
+            # Erased on request (programs.erasure): the trial's file still
+            # holds the name, and an import never writes it back.
+            continue
         if name in row and row[name] != now[name]:
             changes[name] = [now[name], row[name]]
     if "cohort" in changes:

@@ -7,7 +7,9 @@ every reflection analysis project (analysis.withdrawal). One audit row says
 what changed, why (a reason from a list: never free text about a person),
 and how many of their filed logs and analysis texts are left out from now
 on. Paused, completed and withdrawn participants leave the mentors' "no
-recent contact" lists (logs_app.selectors_dashboard)."""
+recent contact" lists (logs_app.selectors_dashboard). Completing or withdrawing
+also ends their mentor's assignment today (the protocol's dose plans nothing
+after it); a pause is recorded (participants.Pause) so the dose skips it."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from audit.services import audit_record
 from core.timeutils import local_today
 from logs_app.models import InteractionLog
 from participants.models import Participant, Pause
+from programs.assignments import assignments_end_on_leaving
 
 
 class Reason(models.TextChoices):
@@ -77,6 +80,11 @@ def participant_lifecycle_set(
             locked.has_research_consent = research_consent
             locked.save(update_fields=["status", "has_research_consent"])
             _pause_record(locked, before["status"], status)
+            leaving = (Participant.Status.COMPLETED, Participant.Status.WITHDRAWN)
+            if status != before["status"] and status in leaving:
+                assignments_end_on_leaving(
+                    actor=actor, participant=locked, status=status
+                )
     removed = {} if research_consent else texts_withdraw(locked, actor=actor)
     participant.refresh_from_db()
     if before == after and not removed:

@@ -13,6 +13,8 @@ from programs.dose_report import (
     csv_digest,
     dose_report,
     report_csv,
+    report_csv_columns,
+    require_download_right,
     require_report_sites,
 )
 from programs.permissions import may_see_program_pages
@@ -81,6 +83,7 @@ def dose_report_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def dose_report_download(request: HttpRequest) -> HttpResponse:
     _all, sites, _chosen = _chosen_sites(request)
+    require_download_right(request.user, sites)
     report = dose_report(sites)
     data, rows = report_csv(report)
     digest = csv_digest(data)
@@ -91,6 +94,8 @@ def dose_report_download(request: HttpRequest) -> HttpResponse:
             "sites": [site.pk for site in sites],
             "rows": rows,
             "participants": report.total.participants,
+            "level": "aggregate",
+            "columns": report_csv_columns(report),
             "left_out": report.total.left_out,
             "sha256": digest,
         },

@@ -8,9 +8,11 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.roles import Role
+from exports.models import ExportRight
 from mentors.models import Assignment
 from participants.models import Cohort
 from tests.browser.chromium import DESK, PHONE
@@ -124,6 +126,9 @@ def test_research_staff_read_the_dose_report(
 ):
     researcher = UserFactory(username="rita", roles=[Role.RESEARCH], sites=[site])
     TOTPDevice.objects.create(user=researcher, name="phone", confirmed=True)
+    ExportRight.objects.create(
+        user=researcher, level="coded", granted_at=timezone.now()
+    )
     page = page_at(viewport)
     sign_in(page, live_server, researcher.username)
     page.goto(live_server.url + reverse("dose_report"))

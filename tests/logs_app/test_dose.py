@@ -180,8 +180,6 @@ def _met(mentor, participant, day, **extra):
         (dt.datetime(2026, 11, 1, 4, 30, tzinfo=dt.UTC), D(2026, 11, 1)),
         # 03:59 UTC on 1 Nov: 23:59 EDT on 31 Oct.
         (dt.datetime(2026, 11, 1, 3, 59, tzinfo=dt.UTC), D(2026, 10, 31)),
-        # 8 Mar 2026 (spring forward): 04:59 UTC is 23:59 EST on 7 Mar.
-        (dt.datetime(2026, 3, 8, 4, 59, tzinfo=dt.UTC), D(2026, 3, 7)),
     ],
 )
 def test_today_is_the_sites_across_a_dst_change(enrolled, instant, today):
@@ -288,3 +286,124 @@ def test_doses_for_takes_three_queries_whatever_the_numbers(
     doses = run()
     assert len(doses) == 7
     assert sum(dose.contacts for dose in doses.values()) == 18
+
+
+# --- leaving, pauses and edges (review of issue 17) -------------------------------
+def _set(participant, actor, status, day, monkeypatch):
+    from django.utils import timezone
+
+    instant = dt.datetime.combine(day, dt.time(17), tzinfo=dt.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: instant)
+    participant_lifecycle_set(
+        actor=actor, participant=participant, status=status,
+        research_consent=participant.has_research_consent, reason="other",
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_withdrawing_ends_the_assignment_and_plans_and_flags_nothing_after(
+    enrolled, mentor, supervisor, monkeypatch
+):
+    """Found in review: a participant withdrawn with their assignment still
+    open kept being flagged overdue on My week, and missed contacts piled up
+    in the digest and the report."""
+    _met(mentor, enrolled, D(2026, 10, 25))
+    _set(
+        enrolled, supervisor, Participant.Status.WITHDRAWN, D(2026, 11, 4), monkeypatch
+    )
+    assignment = enrolled.assignments.get()
+    assert (assignment.end_date, assignment.end_reason) == (D(2026, 11, 4), "withdrawn")
+    [dose] = doses_for(
+        [_loaded(enrolled)], now=dt.datetime(2026, 12, 20, tzinfo=dt.UTC)
+    ).values()
+    # Due 25 Oct (delivered) and 1 Nov (missed); nothing after 4 Nov.
+    assert (dose.planned, dose.delivered, dose.missed) == (2, 1, 1)
+    assert dose.overdue == []
+
+
+@pytest.mark.django_db
+def test_completing_after_a_handover_counts_up_to_the_last_mentors_end(
+    enrolled, site, mentor, supervisor, monkeypatch
+):
+    """Found in review: the day they left was the first mentor's last day
+    (the open assignment's NULL end was ignored), so contacts after the
+    handover were not planned and the share read 100 %."""
+    second = MentorFactory(user__username="second", sites=[site])
+    from django.utils import timezone
+
+    monkeypatch.setattr(
+        timezone, "now", lambda: dt.datetime(2026, 11, 2, 17, tzinfo=dt.UTC)
+    )
+    assignment_hand_over(
+        actor=supervisor, participant=enrolled, mentor=second, on=D(2026, 11, 2)
+    )
+    for day in (D(2026, 10, 25), D(2026, 11, 1), D(2026, 11, 8), D(2026, 11, 15)):
+        _met(second if day > D(2026, 11, 1) else mentor, enrolled, day)
+    _set(
+        enrolled, supervisor, Participant.Status.COMPLETED, D(2026, 11, 16), monkeypatch
+    )
+    [dose] = doses_for(
+        [_loaded(enrolled)], now=dt.datetime(2026, 12, 20, tzinfo=dt.UTC)
+    ).values()
+    assert (dose.planned, dose.delivered) == (4, 4)
+
+
+@pytest.mark.django_db
+def test_a_participant_without_a_cohort_still_counts_contacts_and_minutes(site, mentor):
+    """Found in review: only participants with a cohort had their contacts
+    read, so a "No cohort" row showed 0 contacts and 0 minutes."""
+    loose = ParticipantFactory(site=site, study_id="NYC-0390")
+    for day in (1, 8, 15):
+        _met(mentor, loose, D(2026, 11, day), duration_minutes=20)
+    [dose] = doses_for(
+        [_loaded(loose)], now=dt.datetime(2026, 11, 19, tzinfo=dt.UTC)
+    ).values()
+    assert (dose.planned, dose.contacts, dose.minutes) == (0, 3, 60)
+
+
+@pytest.mark.django_db
+def test_a_paused_participant_is_not_flagged(enrolled, supervisor, monkeypatch):
+    """Found in review: a contact due just before a pause, its window running
+    into the pause, was flagged overdue while they were paused."""
+    enrolled.cohort.window_days = 3
+    enrolled.cohort.save()
+    _set(enrolled, supervisor, Participant.Status.PAUSED, D(2026, 11, 3), monkeypatch)
+    [dose] = doses_for(
+        [_loaded(enrolled)], now=dt.datetime(2026, 11, 3, 20, tzinfo=dt.UTC)
+    ).values()
+    assert [s.state for s in dose.slots][:2] == [MISSED, OVERDUE]
+    assert dose.overdue == []
+
+
+def test_dates_near_the_end_of_the_calendar_plan_what_fits():
+    """Found in review: an enrolment in 9999 (an import accepts it) made the
+    schedule overflow, a 500 on My week, the digest and the report."""
+    dose = dose_compute(
+        participant_id=1,
+        cohort=Cohort(planned_contacts=500, contact_every_days=30, window_days=3),
+        enrolled_on=D(9999, 11, 1),
+        today=D(2026, 11, 19),
+    )
+    assert dose.planned == 2  # 1 Nov and 1 Dec 9999; 31 Dec + 3 days is past it
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "instant, state",
+    [
+        # 9 Mar 2026, 03:30 UTC: 23:30 EDT on the 8th (clocks went forward at
+        # 02:00 that morning); the contact due on the 8th is still open.
+        (dt.datetime(2026, 3, 9, 3, 30, tzinfo=dt.UTC), OPEN),
+        # 04:30 UTC is 00:30 EDT on the 9th: its window (0 days) has closed.
+        (dt.datetime(2026, 3, 9, 4, 30, tzinfo=dt.UTC), MISSED),
+    ],
+)
+def test_a_window_closes_at_the_sites_midnight_after_spring_forward(
+    weekly, site, mentor, instant, state
+):
+    spring = ParticipantFactory(
+        site=site, cohort=weekly, study_id="NYC-0310", enrolled_on=D(2026, 3, 1)
+    )
+    [dose] = doses_for([_loaded(spring)], now=instant).values()
+    assert dose.slots[1].due == D(2026, 3, 8)
+    assert dose.slots[1].state == state

@@ -78,11 +78,13 @@ def test_my_week_queries_do_not_grow_with_rows(
     # 4. the mentor profile (get_mentor_for_filing)
     # 5. its sites (prefetched: the mentor's time zone)
     # 6. assigned participants with their last contact (one annotated query)
-    # 7. this week's filed logs + participant
-    # 8. drafts + participant
-    # 9. logs returned for revision + participant
-    # 10. unread supervisor feedback + its log, participant and author
-    with django_assert_num_queries(10):
+    # 7. their met contacts (the protocol's dose, issue 17; no cohort here,
+    #    so no pauses are read)
+    # 8. this week's filed logs + participant
+    # 9. drafts + participant
+    # 10. logs returned for revision + participant
+    # 11. unread supervisor feedback + its log, participant and author
+    with django_assert_num_queries(11):
         response = client.get(reverse("my_week"))
 
     assert response.status_code == 200

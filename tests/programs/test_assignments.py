@@ -8,6 +8,7 @@ and no longer opens the participant's page."""
 import datetime as dt
 import threading
 import time
+import uuid
 
 import pytest
 from django.db import connection, transaction
@@ -210,19 +211,46 @@ def test_a_handover_ends_the_old_assignment_the_day_before_and_keeps_history(
 @pytest.mark.parametrize(
     "day, message",
     [
-        ("2026-01-05", "must be after 2026-01-05"),
-        ("2025-12-31", "must be after 2026-01-05"),
+        ("2026-11-10", "must be after 2026-11-10"),
+        ("2026-11-09", "must be after 2026-11-10"),
+        # A month back at most: a handover backdated further would turn the
+        # earlier mentor's logs of those months read-only after the fact.
+        ("2026-10-18", "Choose a day from 2026-10-19 to 2027-11-20"),
+        ("2027-11-21", "Choose a day from 2026-10-19 to 2027-11-20"),
     ],
 )
-def test_a_handover_on_or_before_the_current_start_is_refused(
-    lead, participant, second_mentor, day, message
+def test_a_handover_on_or_before_the_current_start_or_far_off_is_refused(
+    lead, site, mentor, second_mentor, day, message
 ):
-    response = _post_assign(
-        client_for(lead), participant, mentor=second_mentor.pk, day=day
+    fresh = ParticipantFactory(site=site, study_id="NYC-0104")
+    AssignmentFactory(
+        mentor=mentor, participant=fresh, start_date=dt.date(2026, 11, 10)
     )
+    response = _post_assign(client_for(lead), fresh, mentor=second_mentor.pk, day=day)
     assert response.status_code == 400
     assert message in response.content.decode()
-    assert participant.assignments.count() == 1
+    assert fresh.assignments.count() == 1
+
+
+def test_an_ended_assignment_keeps_its_end_and_reason(
+    lead, participant, mentor, second_mentor
+):
+    """Ending it again would have rewritten a handover's reason."""
+    assignment_hand_over(
+        actor=lead, participant=participant, mentor=second_mentor,
+        on=dt.date(2026, 11, 10),
+    )  # fmt: skip
+    old = participant.assignments.get(mentor=mentor)
+    with pytest.raises(AssignmentRefused, match="ended on 2026-11-09"):
+        assignment_end(
+            actor=lead, assignment=old, end=dt.date(2026, 11, 1),
+            reason=Assignment.EndReason.MATCH,
+        )  # fmt: skip
+    old.refresh_from_db()
+    assert (old.end_date, old.end_reason) == (
+        dt.date(2026, 11, 9),
+        Assignment.EndReason.REASSIGNED,
+    )
 
 
 def test_handing_over_to_the_same_mentor_is_refused(lead, participant, mentor):
@@ -453,3 +481,44 @@ def test_two_leads_handing_over_at_once_give_the_participant_one_mentor(
     active = Assignment.objects.filter(participant=participant).active_on(TODAY)
     assert [a.mentor for a in active] == [second_mentor]
     assert AuditEvent.objects.filter(action="assignment.handed_over").count() == 1
+
+
+def test_after_a_handover_a_draft_cannot_be_finished_by_its_key_either(
+    lead, participant, mentor, second_mentor
+):
+    """Found in review: the read-only rule lived only on the edit page; a new
+    log form (or an autosave, or a phone's outbox) reusing a draft's key
+    reached it and filed it with a new narrative."""
+    from django.core.exceptions import ValidationError
+
+    from tests.factories import log_values, save_log
+
+    key = uuid.uuid4()
+    values = log_values(participant, contact_date=dt.date(2026, 11, 2))
+    draft = save_log(mentor, values, submit=False, key=key).log
+    assignment_hand_over(
+        actor=lead, participant=participant, mentor=second_mentor,
+        on=dt.date(2026, 11, 10),
+    )  # fmt: skip
+    for submit in (False, True):
+        with pytest.raises(ValidationError, match="handed over to another mentor"):
+            save_log(
+                mentor, {**values, "narrative": "Changed."}, submit=submit, key=key
+            )
+    # A new log about them, for a day of the old assignment: refused too.
+    with pytest.raises(ValidationError, match="handed over to another mentor"):
+        save_log(mentor, values, submit=True)
+    draft.refresh_from_db()
+    assert (draft.status, draft.narrative) == ("draft", values["narrative"])
+    # Through the page, the message is next to the participant.
+    response = client_for(mentor.user).post(
+        reverse("log_create"),
+        {
+            "idempotency_key": str(key), "participant": participant.pk,
+            "contact_date": "2026-11-02", "mode": "phone", "outcome": "no_answer",
+            "action": "submit",
+        },
+    )  # fmt: skip
+    assert response.status_code in (400, 403)
+    draft.refresh_from_db()
+    assert draft.status == "draft"

@@ -66,6 +66,7 @@ def test_a_lead_adds_a_cohort_with_its_protocol_and_it_is_audited(lead, site):
         ({"new-window_days": "61"}, "window_days", "At most 60 days"),
         ({"new-planned_contacts": "501"}, "planned_contacts", "At most 500"),
         ({"new-contact_every_days": "0"}, "contact_every_days", "At least one day"),
+        ({"new-contact_every_days": "367"}, "contact_every_days", "At most 366 days"),
         ({"new-planned_contacts": "-1"}, "planned_contacts", "greater than or equal"),
         ({"new-start_date": "03/01/2027"}, "start_date", "Enter a valid date"),
     ],

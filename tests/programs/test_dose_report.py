@@ -78,7 +78,7 @@ def test_the_figures_by_cohort_site_and_overall(program, site):
         assert (row.participants, row.left_out) == (2, 1)
         assert (row.planned_to_date, row.delivered, row.missed) == (8, 4, 4)
         assert row.share == 0.5
-        assert row.adequate == 0  # A got 3 of 4
+        assert (row.adequate, row.with_due) == (0, 2)  # A got 3 of 4
         assert (row.contacts, row.minutes, row.planned_minutes) == (5, 155, 240)
         assert row.functions == {cessation.pk: 4, relationship.pk: 1}
 
@@ -233,3 +233,25 @@ def test_the_report_equals_a_hand_count_on_the_demo(monkeypatch):
     total = report.total
     assert total.delivered == sum(row.delivered for row in cohort_rows)
     assert total.participants + total.left_out == Participant.objects.count()
+
+
+def test_the_csv_follows_the_export_right(program, site, supervisor):
+    """Found in review: research staff without an export right (EXP-1: none
+    by default) could download the CSV. They read the page; the file needs
+    a right, or leading the site."""
+    from django.utils import timezone
+
+    from exports.models import ExportRight
+
+    researcher = UserFactory(username="rita", roles=[Role.RESEARCH], sites=[site])
+    client = client_for(researcher)
+    assert client.get(reverse("dose_report")).status_code == 200
+    assert client.get(reverse("dose_report_csv")).status_code == 403
+    ExportRight.objects.create(
+        user=researcher, level="coded", granted_at=timezone.now()
+    )
+    assert client.get(reverse("dose_report_csv")).status_code == 200
+    site.lead = supervisor
+    site.save()
+    assert client_for(supervisor).get(reverse("dose_report_csv")).status_code == 200
+    assert AuditEvent.objects.filter(action="dose.report.exported").count() == 2

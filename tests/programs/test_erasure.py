@@ -481,6 +481,25 @@ def test_a_waiting_import_loses_their_name_and_cannot_write_it_back(
         import_apply(user=lead, sites=[site], record=record)
 
 
+def test_a_later_import_of_the_trials_file_does_not_write_the_name_back(
+    lead, participant, site
+):
+    """Found in review: re-importing the usual enrolment file after an
+    erasure set the preferred name again (and the same file then changed
+    something each time)."""
+    _erase(client_for(lead), participant, **_confirm(participant))
+    data = (
+        b"study_id,site,research_consent,enrolled_on,preferred_name\n"
+        b"NYC-0001,nyc,yes,2026-01-05,Jay Bird\n"
+    )
+    record = import_preview(user=lead, sites=[site], name="list.csv", data=data)
+    assert record.plan["change"] == [] and record.plan["unchanged"] == 1
+    with pytest.raises(ImportRefused, match="Nothing to change"):
+        import_apply(user=lead, sites=[site], record=record)
+    participant.refresh_from_db()
+    assert participant.preferred_name == ""
+
+
 def test_where_the_name_was_shown_the_study_id_stands_alone(
     lead, participant, mentor, log
 ):
