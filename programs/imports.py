@@ -425,6 +425,14 @@ def import_apply(*, user, sites: list[Site], record: ParticipantImport) -> dict:
             .filter(pk__in=locked.plan["sites"])
             .order_by("pk")
         )
+        if "table" not in locked.plan:
+            raise ImportRefused(
+                _(
+                    "This preview has expired (a preview keeps the file for "
+                    "%(days)s days): upload the file again."
+                )
+                % {"days": PREVIEW_DAYS}
+            )
         table = Table(
             header=locked.plan["table"]["header"],
             rows=[(n, cells) for n, cells in locked.plan["table"]["rows"]],
@@ -510,6 +518,41 @@ def _write(plan: Plan) -> tuple[list[Participant], list[Participant]]:
                 setattr(participant, name, after)
     Participant.objects.bulk_update(updated, FIELDS_DB, batch_size=1000)
     return added, updated
+
+
+# A preview keeps the file's rows (preferred names included) only this long:
+# a second copy of the enrolment list should not wait in Peerlog for an apply
+# that never comes.
+PREVIEW_DAYS = 7
+
+
+def imports_expire(*, now=None) -> int:
+    """Drop the file's rows from previews older than PREVIEW_DAYS that were
+    never applied (run hourly by Celery beat); how many. They keep their
+    counts and study IDs, like an applied import, and can no longer be
+    applied. One audit row when any expired."""
+    now = now or timezone.now()
+    expired = 0
+    with transaction.atomic():
+        for record in (
+            ParticipantImport.objects.select_for_update()
+            .filter(
+                status=ParticipantImport.Status.PREVIEWED,
+                created_at__lt=now - dt.timedelta(days=PREVIEW_DAYS),
+                plan__has_key="table",
+            )
+            .order_by("pk")
+        ):
+            record.plan = {**_kept(record.plan), "expired": True}
+            record.save(update_fields=["plan"])
+            expired += 1
+        if expired:
+            audit_record(
+                actor=None,
+                action="participants.import.expired",
+                details={"imports": expired, "days": PREVIEW_DAYS},
+            )
+    return expired
 
 
 def _kept(plan: dict) -> dict:

@@ -277,6 +277,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": PEERLOG_DISPATCH_SECONDS,
         "options": {"expires": PEERLOG_DISPATCH_SECONDS},
     },
+    # Enrolment previews never applied lose the file's rows after a week.
+    "import-previews-expire": {
+        "task": "programs.tasks.imports_expire",
+        "schedule": 3600,
+        "options": {"expires": 3600},
+    },
 }
 if not (
     0 < EMAIL_TIMEOUT < PEERLOG_ALERT_LEASE_SECONDS

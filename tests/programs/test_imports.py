@@ -21,7 +21,13 @@ from audit.models import AuditEvent
 from core.roles import Role
 from participants.models import Participant
 from programs.import_files import FileRefused, read_table
-from programs.imports import COLUMNS, ImportRefused, import_apply, import_preview
+from programs.imports import (
+    COLUMNS,
+    ImportRefused,
+    import_apply,
+    import_preview,
+    imports_expire,
+)
 from programs.models import ParticipantImport
 from tests.conftest import client_for
 from tests.factories import CohortFactory, ParticipantFactory, UserFactory
@@ -122,6 +128,39 @@ def test_applying_twice_is_refused_and_writes_once(lead, participant):
     with pytest.raises(ImportRefused, match="applied already"):
         import_apply(user=lead, sites=[lead.led_sites.get()], record=record)
     assert Participant.objects.filter(study_id="NYC-0101").count() == 1
+
+
+def test_a_preview_never_applied_loses_the_files_rows_after_a_week(lead, participant):
+    """Noticed in stop 22: a preview never applied kept the enrolment list
+    (preferred names included) for ever. The hourly task drops the rows after
+    7 days; the preview keeps its counts and can no longer be applied."""
+    from programs.tasks import expire_previews
+
+    record = _preview(client_for(lead), _csv(GOOD[0]))
+    fresh = _preview(client_for(lead), _csv(GOOD[1]))
+    week_on = record.created_at + dt.timedelta(days=7, seconds=1)
+    ParticipantImport.objects.filter(pk=fresh.pk).update(
+        created_at=week_on - dt.timedelta(days=1)
+    )
+    assert imports_expire(now=week_on) == 1
+    record.refresh_from_db()
+    assert "table" not in record.plan and record.plan["expired"]
+    assert "Ana" not in str(record.plan)
+    assert [row["study_id"] for row in record.plan["add"]] == ["NYC-0101"]
+    with pytest.raises(ImportRefused, match="has expired"):
+        import_apply(user=lead, sites=[lead.led_sites.get()], record=record)
+    assert not Participant.objects.filter(study_id="NYC-0101").exists()
+    fresh.refresh_from_db()
+    assert "table" in fresh.plan
+    assert AuditEvent.objects.get(action="participants.import.expired").details == {
+        "imports": 1,
+        "days": 7,
+    }
+    assert imports_expire(now=week_on) == 0  # idempotent
+    page = client_for(lead).get(reverse("import_detail", args=[record.pk]))
+    assert "This preview has expired" in page.content.decode()
+    assert "Apply this import" not in page.content.decode()
+    assert expire_previews.name == "programs.tasks.imports_expire"
 
 
 def test_peerlog_changing_after_the_preview_refuses_the_apply(lead, participant):
