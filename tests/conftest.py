@@ -50,6 +50,19 @@ def pinned_clock():
         yield traveller
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Every test starts with an empty cache. Every test also starts at the
+    same NOW, so the API's per-minute rate limit (its history lives in the
+    cache, keyed by the token's owner and name) counted the requests of
+    earlier tests as this minute's: the query-string fuzz test got a 429 once
+    other tests had used a token of the same name."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def site(db):
     return SiteFactory(code="nyc", name="New York", time_zone="America/New_York")

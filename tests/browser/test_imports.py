@@ -104,7 +104,7 @@ def test_a_lead_withdraws_a_participants_research_consent_on_a_phone(
     phone.get_by_text("Say why: it is kept in the audit trail.").wait_for()
     assert not phone.get_by_label("Their consent covers research use").is_checked()
     check_accessibility(phone)
-    phone.get_by_label("Why").select_option(label="The participant asked")
+    phone.get_by_label("Why", exact=True).select_option(label="The participant asked")
     phone.get_by_role("button", name="Save").click()
     phone.get_by_text("of their filed logs are left out").wait_for()
     check_accessibility(phone)

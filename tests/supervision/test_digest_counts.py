@@ -93,7 +93,8 @@ def test_digest_queries_do_not_grow_with_items(
         make_items(mentor, participant, supervisor, overdue=count, open_=count)
         supervisor.__dict__.pop("_peerlog_roles", None)  # as for a fresh worker
         # roles; led sites; item counts; mentors + their sites; team figures
-        # + assigned; engagement gaps; role-mix rows + role functions
-        with django_assert_num_queries(10):
+        # + assigned; engagement gaps; role-mix rows + role functions; the
+        # protocol's dose: current assignments, met contacts (issue 17)
+        with django_assert_num_queries(12):
             digest = digest_get(user=supervisor, start=WEEK[0], end=WEEK[1], now=NOW)
         assert digest.items.open == (4 if count == 2 else 44)
