@@ -181,7 +181,9 @@ def _dose(
             break
         if (pauses and paused(due)) or (left_on is not None and due > left_on):
             continue
-        windows.append((k + 1, due, max(enrolled_on, due - window), closes))
+        # Never before enrolment (nor before year 1, which due - window could be).
+        opens = enrolled_on if due - enrolled_on <= window else due - window
+        windows.append((k + 1, due, opens, closes))
     # Each contact, in date order, delivers the earliest planned contact whose
     # window holds it. Windows that closed before a contact stay closed for
     # every later one, so a pointer skips them.

@@ -112,9 +112,10 @@ def log_save(
             return SaveResult(log=log, created=False, replayed=False, changed=False)
         if not created:
             _check_version(log, expected_version=expected_version)
-        _check_not_handed_over(
-            mentor=mentor, participant=values.get("participant") or log.participant
-        )
+        # The participant the log was about and the one it would be about: a
+        # handed-over draft may not move to someone the mentor still has.
+        for participant in {log.participant, values.get("participant")} - {None}:
+            _check_not_handed_over(mentor=mentor, participant=participant)
         _check_assignment(
             mentor=mentor,
             participant=values.get("participant"),

@@ -39,6 +39,16 @@ class ParticipantAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_select_related = ["site", "cohort__site"]
     search_fields = ["study_id"]
 
+    def get_readonly_fields(self, request, obj=None):
+        """Status and research consent change on the program's participant
+        page (programs.lifecycle): withdrawal takes texts out of analysis,
+        leaving ends the assignment, a pause is recorded. Here they would
+        skip all that."""
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly += ["status", "has_research_consent"]
+        return readonly
+
 
 @admin.register(SiteAccess)
 class SiteAccessAdmin(AuditedAdminMixin, admin.ModelAdmin):

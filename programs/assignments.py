@@ -368,10 +368,13 @@ def assignments_end_on_leaving(*, actor, participant: Participant, status: str) 
     )
     ended = 0
     for assignment in ending.order_by("start_date"):
+        last = max(today, assignment.start_date)
+        if assignment.end_date is not None and assignment.end_date <= last:
+            continue  # a planned one-day assignment: it ends then already
         assignment_end(
             actor=actor,
             assignment=assignment,
-            end=max(today, assignment.start_date),
+            end=last,
             reason=reason,
         )
         ended += 1

@@ -573,10 +573,16 @@ def _kept(plan: dict) -> dict:
         }
         for item in plan["change"]
     ]
+    # A cell refused as a preferred name (too long, say) still holds one.
+    errors = [
+        {**error, "value": hidden} if error.get("column") == "preferred_name" else error
+        for error in plan.get("errors", [])
+    ]
     return {
         **{k: v for k, v in plan.items() if k != "table"},
         "add": add,
         "change": change,
+        "errors": errors,
     }
 
 

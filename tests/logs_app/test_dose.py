@@ -385,6 +385,14 @@ def test_dates_near_the_end_of_the_calendar_plan_what_fits():
         today=D(2026, 11, 19),
     )
     assert dose.planned == 2  # 1 Nov and 1 Dec 9999; 31 Dec + 3 days is past it
+    # And at the calendar's start (second review): a window before year 1.
+    first = dose_compute(
+        participant_id=1,
+        cohort=Cohort(planned_contacts=2, contact_every_days=7, window_days=3),
+        enrolled_on=D(1, 1, 1),
+        today=D(2026, 11, 19),
+    )
+    assert [slot.opens for slot in first.slots] == [D(1, 1, 1), D(1, 1, 5)]
 
 
 @pytest.mark.django_db

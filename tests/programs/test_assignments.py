@@ -508,8 +508,14 @@ def test_after_a_handover_a_draft_cannot_be_finished_by_its_key_either(
     # A new log about them, for a day of the old assignment: refused too.
     with pytest.raises(ValidationError, match="handed over to another mentor"):
         save_log(mentor, values, submit=True)
+    # Nor moved to a participant the mentor still has (second review).
+    other = ParticipantFactory(site=participant.site, study_id="NYC-0105")
+    AssignmentFactory(mentor=mentor, participant=other, start_date=dt.date(2026, 11, 1))
+    with pytest.raises(ValidationError, match="NYC-0001 was handed over"):
+        save_log(mentor, {**values, "participant": other}, submit=True, key=key)
     draft.refresh_from_db()
     assert (draft.status, draft.narrative) == ("draft", values["narrative"])
+    assert draft.participant == participant
     # Through the page, the message is next to the participant.
     response = client_for(mentor.user).post(
         reverse("log_create"),
@@ -522,3 +528,22 @@ def test_after_a_handover_a_draft_cannot_be_finished_by_its_key_either(
     assert response.status_code in (400, 403)
     draft.refresh_from_db()
     assert draft.status == "draft"
+
+
+def test_leaving_skips_a_planned_one_day_assignment(lead, site, mentor, monkeypatch):
+    """Second review: completing a participant whose only assignment was a
+    planned one-day one (ended on its first day) asked to end it again, was
+    refused, and the page answered 500."""
+    from participants.models import Participant
+    from programs.lifecycle import participant_lifecycle_set
+
+    later = ParticipantFactory(site=site, study_id="NYC-0106")
+    AssignmentFactory(
+        mentor=mentor, participant=later,
+        start_date=dt.date(2026, 12, 1), end_date=dt.date(2026, 12, 1),
+    )  # fmt: skip
+    participant_lifecycle_set(
+        actor=lead, participant=later, status=Participant.Status.COMPLETED,
+        research_consent=False, reason="protocol",
+    )  # fmt: skip
+    assert later.assignments.get().end_date == dt.date(2026, 12, 1)

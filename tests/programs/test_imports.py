@@ -157,6 +157,16 @@ def test_a_preview_never_applied_loses_the_files_rows_after_a_week(lead, partici
         "days": 7,
     }
     assert imports_expire(now=week_on) == 0  # idempotent
+    # A name refused as too long stays in no error either (second review).
+    long_name = "N" * 81
+    refused = _preview(
+        client_for(lead), _csv(f"NYC-0103,nyc,yes,2026-09-01,{long_name},,")
+    )
+    ParticipantImport.objects.filter(pk=refused.pk).update(created_at=record.created_at)
+    assert imports_expire(now=week_on) == 1
+    refused.refresh_from_db()
+    assert long_name not in str(refused.plan)
+    assert refused.plan["errors"][0]["column"] == "preferred_name"
     page = client_for(lead).get(reverse("import_detail", args=[record.pk]))
     assert "This preview has expired" in page.content.decode()
     assert "Apply this import" not in page.content.decode()

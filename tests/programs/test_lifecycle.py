@@ -241,3 +241,17 @@ def test_the_withdrawn_count_survives_a_new_batch_of_texts(lead, coded_project, 
     assert project.flow["withdrawn"] == 3
     assert project.texts.filter(body="A new one.").exists()
     assert not Text.objects.filter(project=project, log__participant=leaving).exists()
+
+
+def test_the_admin_shows_status_and_consent_without_changing_them(
+    admin_user, participant
+):
+    """Second review: the admin changed status and consent without what the
+    participant's page does (withdrawal from analysis, ending the assignment,
+    recording a pause)."""
+    client = client_for(admin_user)
+    url = f"/admin/participants/participant/{participant.pk}/change/"
+    html = client.get(url).content.decode()
+    assert 'name="status"' not in html
+    assert 'name="has_research_consent"' not in html
+    assert 'name="study_id"' in html

@@ -191,6 +191,9 @@ class Command(BaseCommand):
             for slot in range(rng.choice([3, 4, 4])):
                 counter += 1
                 cohort = cohorts[site.code][1 if slot % 2 else 0]
+                # The demo's logs span six months: a participant is enrolled
+                # when their mentor starts, so the protocol's dose reads true.
+                start = max(cohort.start_date, today - dt.timedelta(days=182))
                 participant = Participant.objects.create(
                     study_id=f"{site.code.upper()}-{counter:04d}",
                     site=site,
@@ -198,10 +201,9 @@ class Command(BaseCommand):
                     preferred_name=rng.choice(
                         ["", "Jay", "Pat", "Robin", "Sam", "Lou"]
                     ),
-                    enrolled_on=cohort.start_date,
+                    enrolled_on=start,
                     has_research_consent=rng.random() < 0.9,
                 )
-                start = max(cohort.start_date, today - dt.timedelta(days=182))
                 end = cohort.end_date
                 Assignment.objects.create(
                     mentor=mentor,
