@@ -75,6 +75,9 @@ def _submit_empty(page) -> None:
     page.get_by_label("Start time").fill("")
     page.get_by_role("button", name="Submit", exact=True).click()
     page.wait_for_selector("[data-error-summary]")
+    # The summary can be in the DOM before the stylesheet applies: measured
+    # then, the unstyled page was wider than 320 px (a CI flake, stop 23).
+    page.wait_for_load_state("load")
 
 
 def _open(page, live_server, path: str, then) -> None:
