@@ -543,3 +543,52 @@ def test_the_queries_do_not_grow_with_their_logs(
         done = participant_erase(actor=lead, participant=participant, reason="other")
 
     assert (done["logs"], done["comments"]) == (logs, logs)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_erasure_waits_for_an_import_being_applied_instead_of_deadlocking(
+    lead, participant, site
+):
+    """Review of issue 17: an import's apply locks the import, then writes
+    participants; erasure locked the participant, then the waiting imports.
+    Run at once on PostgreSQL the two deadlocked (a 500 for one of them).
+    Now erasure takes the imports first and waits its turn."""
+    import threading
+    import time
+
+    from django.db import transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a real concurrent lock needs PostgreSQL")
+    data = (
+        b"study_id,site,research_consent,enrolled_on,preferred_name\n"
+        b"NYC-0001,nyc,yes,2026-01-05,Jay Bird\n"
+    )
+    record = import_preview(user=lead, sites=[site], name="list.csv", data=data)
+    holding, errors = threading.Event(), []
+
+    def apply_like() -> None:
+        """What import_apply does, slowed: the import's row, then a write to
+        the participant."""
+        try:
+            with transaction.atomic():
+                ParticipantImport.objects.select_for_update().get(pk=record.pk)
+                holding.set()
+                time.sleep(1)  # the erasure starts meanwhile
+                Participant.objects.filter(pk=participant.pk).update(
+                    preferred_name="Jay Bird"
+                )
+        except Exception as error:  # noqa: BLE001 (the deadlock is the finding)
+            errors.append(error)
+        finally:
+            holding.set()
+            connection.close()
+
+    thread = threading.Thread(target=apply_like)
+    thread.start()
+    assert holding.wait(30)
+    participant_erase(actor=lead, participant=participant, reason="other")
+    thread.join(30)
+    assert errors == []
+    participant.refresh_from_db()
+    assert participant.preferred_name == ""  # the erasure ran after the write
