@@ -153,7 +153,14 @@ def _pull(request, *, paged: bool) -> Pull:
             user=token.user, level=level, filters=filters, granted=token.owner_level
         )
     except ExportRefused as refused:
-        _refuse(request, 403, str(refused), asked)
+        # Every refusal names its parameter ("name: why"), these too: a
+        # mentor id of someone the owner cannot see said only "a mentor
+        # outside the user's scope" (found by the query fuzz on PostgreSQL).
+        text = str(refused)
+        named = next(
+            (n for n in ("level", "mentor", "cohort", "site") if n in text), "level"
+        )
+        _refuse(request, 403, f"{named}: {text}", asked)
     logs = exported_logs(token.user, filters)
     if query.updated_since is not None:
         logs = logs.filter(updated_at__gte=query.updated_since)

@@ -112,14 +112,16 @@ SQL = [
     "SELECT setseed(0.42)",
     """INSERT INTO participants_site (name, code, time_zone, lead_id,
         safety_backup_email, reminder_weekday, reminder_time, digest_weekday,
-        digest_time, escalation_days)
+        digest_time, escalation_days, caseload_limit)
     SELECT 'Bench site ' || g, 'b' || g,
         (%(zones)s::text[])[1 + (g - 1) %% cardinality(%(zones)s::text[])],
-        NULL, '', 4, '15:00', 0, '08:00', 7
+        NULL, '', 4, '15:00', 0, '08:00', 7, 12
     FROM generate_series(1, %(sites)s) g""",
-    """INSERT INTO participants_cohort (site_id, name, start_date, end_date)
+    # No protocol (the dose section gives one inside its own transaction).
+    """INSERT INTO participants_cohort (site_id, name, start_date, end_date,
+        planned_contacts, contact_every_days, window_days, planned_minutes)
     SELECT s.id, 'Cohort ' || k, DATE '2023-12-01' + (k - 1) * 270,
-        DATE '2023-12-01' + (k - 1) * 270 + 180
+        DATE '2023-12-01' + (k - 1) * 270 + 180, 0, 7, 3, NULL
     FROM participants_site s CROSS JOIN generate_series(1, 4) k""",
     # Users: supervisors, mentors, one research staff member, one admin.
     """INSERT INTO auth_user (password, is_superuser, username, first_name,
@@ -191,8 +193,9 @@ SQL = [
     JOIN participants_site s ON s.id = p.site_id
     JOIN b_mentor ON b_mentor.i = split_part(p.study_id, '-', 2)::int %% %(mentors)s
     JOIN b_sup ON b_sup.i = b_mentor.i %% %(supervisors)s""",
-    """INSERT INTO mentors_assignment (mentor_id, participant_id, start_date, end_date)
-    SELECT mentor_id, id, DATE '2023-11-15', NULL FROM b_part""",
+    """INSERT INTO mentors_assignment (mentor_id, participant_id, start_date,
+        end_date, end_reason)
+    SELECT mentor_id, id, DATE '2023-11-15', NULL, '' FROM b_part""",
     # The logs.
     """CREATE TEMP TABLE b_log ON COMMIT DROP AS
     SELECT g, floor(random() * %(participants)s)::int AS pi,

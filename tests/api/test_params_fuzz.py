@@ -134,3 +134,18 @@ def test_a_full_pull_takes_no_cursor_or_limit(client, token):
         )
         assert response.status_code == 400
         assert response.json()["detail"] == f"{name}: unknown parameter"
+
+
+def test_a_mentor_outside_the_owners_reach_is_a_403_naming_it(
+    client, token, other_mentor
+):
+    """Found by the query fuzz on PostgreSQL: the export check's refusal of
+    a mentor the owner cannot see answered "a mentor outside the user's
+    scope", naming no parameter."""
+    response = client.get(
+        reverse("api-v1:logs"),
+        {"mentor": str(other_mentor.pk)},
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 403
+    assert response.json()["detail"] == "mentor: a mentor outside the user's scope"
